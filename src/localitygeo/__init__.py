@@ -1,0 +1,41 @@
+"""localitygeo: local-government geography for wards, neighbourhoods and localities.
+
+The package follows the pipeline load → validate → change → aggregate →
+map/report. Public functions are imported lazily so that ``import
+localitygeo`` (and the command line's ``--help``) stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0.dev0"
+
+# Public name -> module that defines it. Imported on first use.
+_LAZY: dict[str, str] = {
+    # errors
+    "LocalityGeoError": "localitygeo.errors",
+    "LocalityGeoWarning": "localitygeo.errors",
+    # load
+    "read_layer": "localitygeo.io",
+    "working_crs": "localitygeo.crs",
+}
+
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    """Import public names on first access."""
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'localitygeo' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """List public names, including lazily imported ones."""
+    return sorted(set(globals()) | set(_LAZY))

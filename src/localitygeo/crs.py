@@ -1,0 +1,113 @@
+"""Choosing and checking the projected CRS that areas are measured in.
+
+localitygeo measures areas and distances only in a projected CRS and never
+reprojects without being asked: functions that measure raise
+:class:`~localitygeo.errors.CRSError` for geographic input, and the places
+that do reproject (a boundary set's declared ``crs``, an explicit ``crs=``
+argument) record that they did.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from localitygeo.errors import CRSError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from pyproj import CRS
+
+__all__ = ["BRITISH_NATIONAL_GRID", "ensure_projected", "same_crs", "working_crs"]
+
+#: EPSG code of the British National Grid, the working CRS for Great Britain.
+BRITISH_NATIONAL_GRID = "EPSG:27700"
+
+# Longitude/latitude box of Great Britain (mainland and islands, generous).
+_GB_BOUNDS = (-8.8, 49.7, 2.1, 61.0)
+
+
+def working_crs(gdf: gpd.GeoDataFrame) -> CRS:
+    """Return a projected CRS suitable for measuring ``gdf``.
+
+    The British National Grid (EPSG:27700) when the data lie within Great
+    Britain, otherwise the UTM zone estimated from the data's centre.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Data with a CRS.
+
+    Returns
+    -------
+    pyproj.CRS
+        A projected CRS. ``gdf`` itself is not changed.
+
+    Raises
+    ------
+    CRSError
+        If ``gdf`` has no CRS.
+    """
+    from pyproj import CRS
+
+    if gdf.crs is None:
+        raise CRSError("the data have no CRS; set one before choosing a working CRS")
+    if len(gdf) == 0:
+        raise CRSError("cannot choose a working CRS for an empty layer")
+    lon_lat = gdf.geometry.to_crs("OGC:CRS84").total_bounds if not gdf.crs.equals(
+        CRS("OGC:CRS84")
+    ) else gdf.geometry.total_bounds
+    west, south, east, north = (float(v) for v in lon_lat)
+    gb_w, gb_s, gb_e, gb_n = _GB_BOUNDS
+    if west >= gb_w and south >= gb_s and east <= gb_e and north <= gb_n:
+        return CRS(BRITISH_NATIONAL_GRID)
+    utm = gdf.estimate_utm_crs()
+    return CRS(utm)
+
+
+def ensure_projected(gdf: gpd.GeoDataFrame, what: str = "layer") -> None:
+    """Raise unless ``gdf`` is in a projected CRS.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The data to check.
+    what : str, default "layer"
+        How to name the data in the message.
+
+    Raises
+    ------
+    CRSError
+        If the CRS is missing or geographic (degrees cannot measure area).
+    """
+    if gdf.crs is None:
+        raise CRSError(f"{what} has no CRS; areas cannot be measured", layer=None)
+    if not gdf.crs.is_projected:
+        raise CRSError(
+            f"{what} is in geographic CRS {gdf.crs.to_string()}; areas are measured only in "
+            f"a projected CRS. Reproject first, e.g. gdf.to_crs(localitygeo.working_crs(gdf)), "
+            f"or pass crs='EPSG:27700'"
+        )
+
+
+def same_crs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, what: tuple[str, str]) -> None:
+    """Raise unless ``a`` and ``b`` share one CRS.
+
+    Parameters
+    ----------
+    a, b : geopandas.GeoDataFrame
+        The data to compare.
+    what : tuple of str
+        Names of ``a`` and ``b`` for the message.
+
+    Raises
+    ------
+    CRSError
+        If the CRSs differ.
+    """
+    if a.crs is None or b.crs is None or not a.crs.equals(b.crs):
+        sa = a.crs.to_string() if a.crs is not None else "none"
+        sb = b.crs.to_string() if b.crs is not None else "none"
+        raise CRSError(
+            f"{what[0]} ({sa}) and {what[1]} ({sb}) are in different CRSs; reproject one "
+            f"explicitly or pass crs= to choose the working CRS"
+        )

@@ -1,0 +1,282 @@
+"""Reading boundary layers from the files councils really have.
+
+:func:`read_layer` reads GeoJSON, GeoPackage (with a choice of layer),
+Shapefile (also zipped) and GeoParquet through pyogrio (default) or fiona,
+and returns a GeoDataFrame with canonical ``code`` and ``name`` columns in
+front of the source attributes. Every failure raises a
+:class:`~localitygeo.errors.LocalityGeoError` naming the file, layer and
+feature.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from localitygeo.errors import (
+    ColumnError,
+    CRSError,
+    GeometryError,
+    InputError,
+    format_codes,
+)
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = ["POLYGON_TYPES", "read_layer"]
+
+#: Geometry types a boundary layer may hold.
+POLYGON_TYPES = frozenset({"Polygon", "MultiPolygon"})
+
+_PARQUET_SUFFIXES = {".parquet", ".geoparquet", ".pq"}
+
+Engine = Literal["pyogrio", "fiona"]
+
+
+def read_layer(
+    path: str | Path,
+    code: str,
+    name: str | None = None,
+    layer: str | int | None = None,
+    engine: Engine = "pyogrio",
+    *,
+    crs: Any = None,
+    strict: bool = True,
+    label: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a polygon boundary layer.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        GeoJSON, GeoPackage, Shapefile (``.shp`` or a ``.zip`` holding one),
+        GeoParquet, or anything else GDAL reads.
+    code : str
+        Column holding each feature's unique code (e.g. ``"WD13CD"``).
+    name : str, optional
+        Column holding the feature's name.
+    layer : str or int, optional
+        Layer to read from a multi-layer file such as a GeoPackage.
+    engine : {"pyogrio", "fiona"}, default "pyogrio"
+        Which GDAL binding reads the file (ignored for GeoParquet).
+    crs : optional
+        CRS to assume when the file declares none. When the file declares one
+        this must agree with it.
+    strict : bool, default True
+        Raise on null or empty geometries, missing codes and duplicate codes.
+        With ``strict=False`` they are kept so that
+        :func:`localitygeo.validate` can report them.
+    label : str, optional
+        Name of the layer used in messages (defaults to ``layer`` or the
+        file's stem).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``code`` (str), ``name`` (str or missing), the source attributes and
+        ``geometry``, in the file's CRS. Source columns called ``code`` or
+        ``name`` that are not the ones chosen are kept as ``source_code`` and
+        ``source_name``.
+
+    Raises
+    ------
+    InputError
+        The file is missing, a folder, not a geo file, truncated or empty, or
+        the layer does not exist.
+    ColumnError
+        ``code`` or ``name`` is not a column (the message lists those that
+        exist).
+    CRSError
+        The file has no CRS and none was given, or ``crs`` contradicts it.
+    GeometryError
+        Features are not polygons, or (when ``strict``) have null or empty
+        geometry.
+    """
+    p = Path(path)
+    where = label or (str(layer) if layer is not None else p.stem)
+    gdf = _read_raw(p, layer, engine, where)
+    if len(gdf) == 0:
+        raise InputError("the layer holds no features", path=p, layer=where)
+    gdf = _set_crs(gdf, crs, p, where)
+    gdf = _canonical_columns(gdf, code, name, p, where)
+    _check_geometry_types(gdf, p, where)
+    if strict:
+        check_strict(gdf, p, where)
+    return gdf
+
+
+def check_strict(gdf: gpd.GeoDataFrame, path: str | Path | None, layer: str | None) -> None:
+    """Raise if a layer has missing or duplicate codes or null/empty geometry.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        A layer with a ``code`` column.
+    path : str or pathlib.Path, optional
+        File named in the message.
+    layer : str, optional
+        Layer named in the message.
+
+    Raises
+    ------
+    InputError
+        Codes are missing or repeated.
+    GeometryError
+        Geometries are null or empty.
+    """
+    missing = gdf["code"].isna()
+    if missing.any():
+        rows = list(gdf.index[missing.to_numpy()][:5])
+        raise InputError(
+            f"{int(missing.sum())} feature(s) have no code (rows {rows})", path=path, layer=layer
+        )
+    dup = gdf["code"].duplicated(keep=False)
+    if dup.any():
+        codes = sorted(set(gdf.loc[dup.to_numpy(), "code"]))
+        raise InputError(
+            f"duplicate codes: {format_codes(codes)}", path=path, layer=layer, code=codes[0]
+        )
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    if empty.any():
+        codes = list(gdf.loc[empty.to_numpy(), "code"])
+        raise GeometryError(
+            f"{len(codes)} feature(s) have null or empty geometry: {format_codes(codes)}",
+            path=path,
+            layer=layer,
+            code=str(codes[0]),
+        )
+
+
+def _read_raw(p: Path, layer: str | int | None, engine: Engine, where: str) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
+    if engine not in ("pyogrio", "fiona"):
+        raise InputError(f"unknown engine {engine!r}; use 'pyogrio' or 'fiona'", path=p)
+    if not p.exists():
+        raise InputError("file not found", path=p, layer=where)
+    if p.is_dir() and p.suffix.lower() != ".gdb":
+        raise InputError("is a folder, not a boundary file", path=p, layer=where)
+    if p.suffix.lower() in _PARQUET_SUFFIXES:
+        try:
+            return gpd.read_parquet(p)
+        except (ValueError, OSError) as exc:
+            raise InputError(f"not a readable GeoParquet file ({exc})", path=p) from exc
+    if layer is not None:
+        _check_layer_exists(p, layer, where)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return gpd.read_file(p, layer=layer, engine=engine)
+    except Exception as exc:  # noqa: BLE001 - GDAL bindings raise many unrelated types
+        raise InputError(_describe_read_error(p, exc), path=p, layer=where) from exc
+
+
+def _check_layer_exists(p: Path, layer: str | int, where: str) -> None:
+    import pyogrio
+
+    try:
+        names = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(_describe_read_error(p, exc), path=p, layer=where) from exc
+    if isinstance(layer, int):
+        if not 0 <= layer < len(names):
+            raise InputError(
+                f"layer index {layer} out of range; the file has {len(names)} layer(s): "
+                f"{', '.join(names)}",
+                path=p,
+            )
+    elif layer not in names:
+        raise InputError(
+            f"no layer named '{layer}'; the file has: {', '.join(names)}", path=p, layer=where
+        )
+
+
+def _describe_read_error(p: Path, exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if p.suffix.lower() in {".geojson", ".json"}:
+        try:
+            with p.open(encoding="utf-8") as fh:
+                json.load(fh)
+        except (json.JSONDecodeError, UnicodeDecodeError) as jexc:
+            return f"not valid GeoJSON (truncated or corrupt: {jexc})"
+        except OSError:
+            pass
+    if "not recognized as being in a supported file format" in text or "not recognized as a" in text:
+        return "not a geographic file that GDAL can read"
+    return f"could not be read ({text})"
+
+
+def _set_crs(gdf: gpd.GeoDataFrame, crs: Any, p: Path, where: str) -> gpd.GeoDataFrame:
+    from pyproj import CRS
+
+    if gdf.crs is None:
+        if crs is None:
+            raise CRSError(
+                "the file declares no CRS; give one (crs= in read_layer, or crs_in for the "
+                "layer in boundaries.toml)",
+                path=p,
+                layer=where,
+            )
+        return gdf.set_crs(crs)
+    if crs is not None and not CRS.from_user_input(crs).equals(gdf.crs):
+        raise CRSError(
+            f"the file declares {gdf.crs.to_string()} but {CRS.from_user_input(crs).to_string()} "
+            "was given; remove one",
+            path=p,
+            layer=where,
+        )
+    return gdf
+
+
+def _canonical_columns(
+    gdf: gpd.GeoDataFrame, code: str, name: str | None, p: Path, where: str
+) -> gpd.GeoDataFrame:
+    geom_col = gdf.geometry.name
+    attrs = [str(c) for c in gdf.columns if c != geom_col]
+    for role, col in (("code", code), ("name", name)):
+        if col is not None and col not in gdf.columns:
+            raise ColumnError(
+                f"no {role} column '{col}'; columns are: {', '.join(attrs)}",
+                path=p,
+                layer=where,
+            )
+    out = gdf.copy()
+    codes = out[code].astype("string").str.strip()
+    codes = codes.mask(codes == "")
+    names = out[name].astype("string") if name is not None else None
+    # A source column that is literally called code/name but is not the chosen
+    # one is kept under another name; the chosen one becomes canonical.
+    for canon in ("code", "name"):
+        chosen = code if canon == "code" else name
+        if canon in out.columns:
+            if chosen == canon:
+                out = out.drop(columns=canon)
+            else:
+                out = out.rename(columns={canon: f"source_{canon}"})
+    out.insert(0, "code", codes.astype(object).where(codes.notna(), None))
+    out.insert(
+        1,
+        "name",
+        names.astype(object).where(names.notna(), None) if names is not None else None,
+    )
+    if geom_col != "geometry":
+        out = out.rename_geometry("geometry")
+    return out.reset_index(drop=True)
+
+
+def _check_geometry_types(gdf: gpd.GeoDataFrame, p: Path, where: str) -> None:
+    types = gdf.geometry.geom_type
+    bad = types.notna() & ~types.isin(list(POLYGON_TYPES)) & ~gdf.geometry.is_empty
+    if bad.any():
+        kinds = sorted(set(types[bad]))
+        codes = list(gdf.loc[bad.to_numpy(), "code"])
+        raise GeometryError(
+            f"{int(bad.sum())} feature(s) are {'/'.join(kinds)}, not polygons: "
+            f"{format_codes(codes)}",
+            path=p,
+            layer=where,
+            code=str(codes[0]) if codes else None,
+        )
