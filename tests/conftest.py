@@ -1,0 +1,45 @@
+"""Shared fixtures: where the real public data live, and scratch output."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _data_dir() -> Path:
+    env = os.environ.get("LOCALITYGEO_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path of the real public data (``../shared/data`` or ``$LOCALITYGEO_DATA``).
+
+    Missing data fail the test (never skip silently): the real-data tests are
+    part of the suite in CI and on every developer's machine.
+    """
+    path = _data_dir()
+    if not (path / "councils" / "plymouth" / "lsoa_2011.geojson").exists():
+        pytest.fail(
+            f"real data not found at {path}; set LOCALITYGEO_DATA to the folder holding "
+            "councils/, england/ and imd2019/ (see ../shared/data/README.md)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def plymouth(shared_data: Path) -> Path:
+    """Folder of Plymouth's real boundary layers."""
+    return shared_data / "councils" / "plymouth"
+
+
+@pytest.fixture
+def out_dir(tmp_path: Path) -> Path:
+    """A scratch folder for files a test writes."""
+    d = tmp_path / "out"
+    d.mkdir()
+    return d
