@@ -20,6 +20,16 @@ _LAZY: dict[str, str] = {
     # load
     "read_layer": "localitygeo.io",
     "working_crs": "localitygeo.crs",
+    "read_boundaries": "localitygeo.boundaries",
+    "BoundarySet": "localitygeo.boundaries",
+    "NestingRule": "localitygeo.boundaries",
+    "Checks": "localitygeo.boundaries",
+    # validate
+    "validate": "localitygeo.validate",
+    "ValidationReport": "localitygeo.report",
+    "best_fit": "localitygeo.nesting",
+    "find_gaps": "localitygeo.coverage",
+    "find_overlaps": "localitygeo.coverage",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

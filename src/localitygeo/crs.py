@@ -53,9 +53,11 @@ def working_crs(gdf: gpd.GeoDataFrame) -> CRS:
         raise CRSError("the data have no CRS; set one before choosing a working CRS")
     if len(gdf) == 0:
         raise CRSError("cannot choose a working CRS for an empty layer")
-    lon_lat = gdf.geometry.to_crs("OGC:CRS84").total_bounds if not gdf.crs.equals(
-        CRS("OGC:CRS84")
-    ) else gdf.geometry.total_bounds
+    lon_lat = (
+        gdf.geometry.to_crs("OGC:CRS84").total_bounds
+        if not gdf.crs.equals(CRS("OGC:CRS84"))
+        else gdf.geometry.total_bounds
+    )
     west, south, east, north = (float(v) for v in lon_lat)
     gb_w, gb_s, gb_e, gb_n = _GB_BOUNDS
     if west >= gb_w and south >= gb_s and east <= gb_e and north <= gb_n:

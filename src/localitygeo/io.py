@@ -170,7 +170,7 @@ def _read_raw(p: Path, layer: str | int | None, engine: Engine, where: str) -> g
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             return gpd.read_file(p, layer=layer, engine=engine)
-    except Exception as exc:  # noqa: BLE001 - GDAL bindings raise many unrelated types
+    except Exception as exc:
         raise InputError(_describe_read_error(p, exc), path=p, layer=where) from exc
 
 
@@ -179,7 +179,7 @@ def _check_layer_exists(p: Path, layer: str | int, where: str) -> None:
 
     try:
         names = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise InputError(_describe_read_error(p, exc), path=p, layer=where) from exc
     if isinstance(layer, int):
         if not 0 <= layer < len(names):
@@ -204,7 +204,7 @@ def _describe_read_error(p: Path, exc: Exception) -> str:
             return f"not valid GeoJSON (truncated or corrupt: {jexc})"
         except OSError:
             pass
-    if "not recognized as being in a supported file format" in text or "not recognized as a" in text:
+    if "not recognized as" in text:
         return "not a geographic file that GDAL can read"
     return f"could not be read ({text})"
 

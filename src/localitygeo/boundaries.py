@@ -1,0 +1,506 @@
+"""Boundary sets: the layers of one council and how they should nest.
+
+A boundary set is a folder (``boundaries/<set>/``) holding a manifest,
+``boundaries.toml``, and the layer files it names::
+
+    name = "Example"
+    crs = "EPSG:27700"            # working CRS for measurement
+    [layers.ward]
+    path = "wards.geojson"        # relative to the manifest, or absolute
+    code = "WD13CD"
+    name = "WD13NM"               # optional
+    layer = "..."                 # optional, for multi-layer files
+    [[nesting]]
+    child = "neighbourhood"
+    parent = "ward"
+    tolerance = 0.01
+    [checks]
+    gap_tolerance_m2 = 1.0
+    overlap_tolerance_m2 = 1.0
+
+:func:`read_boundaries` reads the manifest and every layer, reprojects each
+layer to the working CRS (recording that it did so in
+:attr:`BoundarySet.notes`) and returns a :class:`BoundarySet`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from localitygeo.errors import CRSError, InputError, ManifestError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from pyproj import CRS
+
+__all__ = [
+    "MANIFEST_NAME",
+    "BoundarySet",
+    "Checks",
+    "LayerSpec",
+    "NestingRule",
+    "read_boundaries",
+    "read_manifest",
+]
+
+#: File name of a boundary set's manifest.
+MANIFEST_NAME = "boundaries.toml"
+
+_TOP_KEYS = {"name", "crs", "description", "layers", "nesting", "checks", "blocks"}
+_LAYER_KEYS = {"path", "code", "name", "layer", "engine", "crs_in", "title", "blocks"}
+_NEST_KEYS = {"child", "parent", "tolerance", "severity"}
+_CHECK_KEYS = {"gap_tolerance_m2", "overlap_tolerance_m2"}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """How to read one layer of a boundary set.
+
+    Attributes
+    ----------
+    key : str
+        The layer's name in the manifest (``ward``, ``neighbourhood``...).
+    path : pathlib.Path
+        The file, resolved against the manifest's folder.
+    code : str
+        Column holding the unique code.
+    name : str or None
+        Column holding the unit's name.
+    layer : str or None
+        Layer inside a multi-layer file.
+    engine : str
+        ``"pyogrio"`` or ``"fiona"``.
+    crs_in : str or None
+        CRS to assume when the file declares none.
+    title : str
+        Human-readable name of the layer, for reports and maps.
+    extra : dict
+        Any further keys (for extensions such as building blocks).
+    """
+
+    key: str
+    path: Path
+    code: str
+    name: str | None = None
+    layer: str | None = None
+    engine: Literal["pyogrio", "fiona"] = "pyogrio"
+    crs_in: str | None = None
+    title: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NestingRule:
+    """A rule that every unit of ``child`` lies in one unit of ``parent``.
+
+    Attributes
+    ----------
+    child, parent : str
+        Layer keys.
+    tolerance : float
+        Largest share of a child's area allowed outside its best parent.
+    severity : str
+        ``"error"`` (default) or ``"warning"``.
+    """
+
+    child: str
+    parent: str
+    tolerance: float = 0.01
+    severity: str = "error"
+
+    @property
+    def id(self) -> str:
+        """Return ``"child->parent"``, the key of the rule's assignment table."""
+        return f"{self.child}->{self.parent}"
+
+
+@dataclass(frozen=True)
+class Checks:
+    """Tolerances of the coverage checks, in square metres."""
+
+    gap_tolerance_m2: float = 1.0
+    overlap_tolerance_m2: float = 1.0
+
+
+@dataclass(frozen=True)
+class BoundarySet:
+    """The layers of one area and the nesting rules between them.
+
+    Build one with :func:`read_boundaries` or :meth:`from_layers`. Treat it as
+    immutable: operations that change boundaries return a new set.
+
+    Attributes
+    ----------
+    name : str
+        Human-readable name.
+    crs : pyproj.CRS
+        Working (projected) CRS every layer is held in.
+    layers : dict of str to geopandas.GeoDataFrame
+        Each layer with canonical ``code`` and ``name`` columns.
+    nesting : tuple of NestingRule
+        Rules to check.
+    checks : Checks
+        Coverage tolerances.
+    specs : dict of str to LayerSpec
+        How each layer was read (empty for in-memory sets).
+    path : pathlib.Path or None
+        The manifest, when read from disk.
+    notes : tuple of str
+        What was done on reading (reprojections), for reports.
+    description : str
+        Free text from the manifest.
+    """
+
+    name: str
+    crs: CRS
+    layers: Mapping[str, gpd.GeoDataFrame]
+    nesting: tuple[NestingRule, ...] = ()
+    checks: Checks = field(default_factory=Checks)
+    specs: Mapping[str, LayerSpec] = field(default_factory=dict)
+    path: Path | None = None
+    notes: tuple[str, ...] = ()
+    description: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> gpd.GeoDataFrame:
+        """Return layer ``key`` (raises ManifestError naming the layers that exist)."""
+        try:
+            return self.layers[key]
+        except KeyError:
+            raise ManifestError(
+                f"no layer '{key}'; the set has: {', '.join(self.layers)}",
+                path=self.path,
+            ) from None
+
+    def __repr__(self) -> str:
+        """Summarise the set on one line."""
+        parts = ", ".join(f"{k}: {len(v)}" for k, v in self.layers.items())
+        return f"BoundarySet({self.name!r}, {parts}, crs={self.crs.to_string()})"
+
+    @property
+    def source(self) -> str:
+        """Return the manifest path (or the set's name) for messages."""
+        return str(self.path) if self.path else self.name
+
+    def with_layers(self, **layers: gpd.GeoDataFrame) -> BoundarySet:
+        """Return a copy with some layers replaced or added.
+
+        Parameters
+        ----------
+        **layers : geopandas.GeoDataFrame
+            New layers by key, in the set's CRS.
+
+        Returns
+        -------
+        BoundarySet
+            A new set; this one is unchanged.
+        """
+        for key, gdf in layers.items():
+            if gdf.crs is None or not gdf.crs.equals(self.crs):
+                raise CRSError(
+                    f"layer is in {gdf.crs}, not the set's working CRS {self.crs.to_string()}",
+                    layer=key,
+                )
+        return replace(self, layers={**self.layers, **layers})
+
+    @classmethod
+    def from_layers(
+        cls,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        *,
+        nesting: list[NestingRule] | tuple[NestingRule, ...] = (),
+        name: str = "in-memory boundary set",
+        crs: Any = None,
+        checks: Checks | None = None,
+    ) -> BoundarySet:
+        """Build a set from layers already in memory.
+
+        Parameters
+        ----------
+        layers : mapping of str to geopandas.GeoDataFrame
+            Layers with a ``code`` column (as from :func:`~localitygeo.read_layer`).
+        nesting : sequence of NestingRule, optional
+            Rules to check.
+        name : str, optional
+            Name for reports.
+        crs : optional
+            Working CRS. Layers in another CRS are reprojected to it and a note
+            is recorded. Without it, every layer must be in one projected CRS.
+        checks : Checks, optional
+            Coverage tolerances.
+
+        Returns
+        -------
+        BoundarySet
+            A new set; the input frames are not modified.
+        """
+        from pyproj import CRS as _CRS
+
+        from localitygeo.crs import ensure_projected
+
+        if not layers:
+            raise ManifestError("a boundary set needs at least one layer")
+        notes: list[str] = []
+        if crs is None:
+            first = next(iter(layers.values()))
+            ensure_projected(first, f"layer '{next(iter(layers))}'")
+            target = _CRS.from_user_input(first.crs)
+        else:
+            target = _CRS.from_user_input(crs)
+        if not target.is_projected:
+            raise CRSError(f"working CRS {target.to_string()} is not projected")
+        out: dict[str, gpd.GeoDataFrame] = {}
+        for key, gdf in layers.items():
+            if "code" not in gdf.columns:
+                raise ManifestError("layer has no 'code' column", layer=key)
+            if gdf.crs is None:
+                raise CRSError("layer has no CRS", layer=key)
+            if not gdf.crs.equals(target):
+                if crs is None:
+                    raise CRSError(
+                        f"layer is in {gdf.crs.to_string()} but the first layer is in "
+                        f"{target.to_string()}; pass crs= to reproject explicitly",
+                        layer=key,
+                    )
+                notes.append(
+                    f"layer '{key}' reprojected from {gdf.crs.to_string()} to {target.to_string()}"
+                )
+                gdf = gdf.to_crs(target)
+            out[key] = gdf
+        rules = tuple(nesting)
+        for rule in rules:
+            for k in (rule.child, rule.parent):
+                if k not in out:
+                    raise ManifestError(
+                        f"nesting rule {rule.id} names unknown layer '{k}'; layers are: "
+                        f"{', '.join(out)}"
+                    )
+        return cls(
+            name=name,
+            crs=target,
+            layers=out,
+            nesting=rules,
+            checks=checks or Checks(),
+            notes=tuple(notes),
+        )
+
+
+def _manifest_path(path: str | Path) -> Path:
+    p = Path(path)
+    if p.is_dir():
+        p = p / MANIFEST_NAME
+        if not p.exists():
+            raise InputError(f"no {MANIFEST_NAME} in this folder", path=p.parent)
+    elif not p.exists():
+        raise InputError("boundary set not found", path=p)
+    return p
+
+
+def _unknown(keys: set[str], allowed: set[str], where: str, p: Path) -> None:
+    extra = sorted(keys - allowed)
+    if extra:
+        raise ManifestError(
+            f"unknown key(s) {', '.join(extra)} in {where}; allowed: {', '.join(sorted(allowed))}",
+            path=p,
+        )
+
+
+def _number(value: Any, what: str, p: Path, *, upper: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ManifestError(f"{what} must be a number, not {value!r}", path=p)
+    v = float(value)
+    if v < 0 or (upper is not None and v > upper):
+        bound = f" and at most {upper:g}" if upper is not None else ""
+        raise ManifestError(f"{what} must be at least 0{bound}, not {value!r}", path=p)
+    return v
+
+
+def _engine(value: Any, key: str, p: Path) -> Literal["pyogrio", "fiona"]:
+    if value == "pyogrio":
+        return "pyogrio"
+    if value == "fiona":
+        return "fiona"
+    raise ManifestError(
+        f"[layers.{key}] engine must be 'pyogrio' or 'fiona', not {value!r}", path=p
+    )
+
+
+def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
+    """Parse and check a manifest without reading any layer.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A boundary-set folder or its ``boundaries.toml``.
+
+    Returns
+    -------
+    tuple
+        ``(specification, manifest_path)`` where the specification has keys
+        ``name``, ``crs``, ``description``, ``layers`` (dict of
+        :class:`LayerSpec`), ``nesting`` (tuple of :class:`NestingRule`),
+        ``checks`` (:class:`Checks`) and ``extra`` (unparsed extension tables).
+
+    Raises
+    ------
+    InputError
+        The folder or file does not exist.
+    ManifestError
+        TOML syntax errors (with line and column), missing or unknown keys,
+        nesting rules naming unknown layers, bad tolerances.
+    """
+    p = _manifest_path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"TOML syntax error: {exc}", path=p) from exc
+    except UnicodeDecodeError as exc:
+        raise ManifestError("not a UTF-8 text file", path=p) from exc
+    _unknown(set(raw), _TOP_KEYS, "the manifest", p)
+    layers_raw = raw.get("layers")
+    if not isinstance(layers_raw, dict) or not layers_raw:
+        raise ManifestError("no [layers.<name>] tables; a boundary set needs layers", path=p)
+    layers: dict[str, LayerSpec] = {}
+    for key, spec in layers_raw.items():
+        if not isinstance(spec, dict):
+            raise ManifestError(f"[layers.{key}] must be a table", path=p)
+        _unknown(set(spec), _LAYER_KEYS, f"[layers.{key}]", p)
+        for req in ("path", "code"):
+            if not isinstance(spec.get(req), str) or not spec[req]:
+                raise ManifestError(f"[layers.{key}] needs '{req}' (a string)", path=p)
+        file = Path(spec["path"])
+        layers[key] = LayerSpec(
+            key=key,
+            path=file if file.is_absolute() else p.parent / file,
+            code=spec["code"],
+            name=spec.get("name"),
+            layer=spec.get("layer"),
+            engine=_engine(spec.get("engine", "pyogrio"), key, p),
+            crs_in=spec.get("crs_in"),
+            title=spec.get("title", key.replace("_", " ")),
+            extra={k: v for k, v in spec.items() if k == "blocks"},
+        )
+    rules: list[NestingRule] = []
+    nesting_raw = raw.get("nesting", [])
+    if not isinstance(nesting_raw, list):
+        raise ManifestError("'nesting' must be an array of tables: [[nesting]]", path=p)
+    for i, rule in enumerate(nesting_raw, start=1):
+        where = f"[[nesting]] #{i}"
+        if not isinstance(rule, dict):
+            raise ManifestError(f"{where} must be a table", path=p)
+        _unknown(set(rule), _NEST_KEYS, where, p)
+        for req in ("child", "parent"):
+            name = rule.get(req)
+            if name not in layers:
+                raise ManifestError(
+                    f"{where}: {req} '{name}' is not a layer; layers are: {', '.join(layers)}",
+                    path=p,
+                )
+        severity = rule.get("severity", "error")
+        if severity not in ("error", "warning"):
+            raise ManifestError(f"{where}: severity must be 'error' or 'warning'", path=p)
+        rules.append(
+            NestingRule(
+                child=rule["child"],
+                parent=rule["parent"],
+                tolerance=_number(rule.get("tolerance", 0.01), f"{where} tolerance", p, upper=1),
+                severity=severity,
+            )
+        )
+    checks_raw = raw.get("checks", {})
+    if not isinstance(checks_raw, dict):
+        raise ManifestError("[checks] must be a table", path=p)
+    _unknown(set(checks_raw), _CHECK_KEYS, "[checks]", p)
+    checks = Checks(**{k: _number(v, f"[checks] {k}", p) for k, v in checks_raw.items()})
+    spec_out = {
+        "name": str(raw.get("name", p.parent.name)),
+        "crs": raw.get("crs"),
+        "description": str(raw.get("description", "")),
+        "layers": layers,
+        "nesting": tuple(rules),
+        "checks": checks,
+        "extra": {k: raw[k] for k in ("blocks",) if k in raw},
+    }
+    return spec_out, p
+
+
+def read_boundaries(path: str | Path) -> BoundarySet:
+    """Read a boundary set: its manifest and every layer it names.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The set's folder or its ``boundaries.toml``.
+
+    Returns
+    -------
+    BoundarySet
+        Layers in the working CRS (the manifest's ``crs``, or, when absent, the
+        one :func:`localitygeo.working_crs` picks from the first layer). Every
+        reprojection is recorded in :attr:`BoundarySet.notes`. Layers are read
+        with ``strict=False`` so that :func:`localitygeo.validate` can report
+        missing or duplicate codes and empty geometries as findings.
+
+    Raises
+    ------
+    LocalityGeoError
+        Any :class:`ManifestError`, :class:`InputError`, :class:`CRSError` or
+        :class:`GeometryError` met while reading; messages name the manifest,
+        the layer and the file.
+    """
+    from pyproj import CRS
+
+    from localitygeo.crs import working_crs
+    from localitygeo.io import read_layer
+
+    spec, p = read_manifest(path)
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for key, ls in spec["layers"].items():
+        frames[key] = read_layer(
+            ls.path,
+            code=ls.code,
+            name=ls.name,
+            layer=ls.layer,
+            engine=ls.engine,
+            crs=ls.crs_in,
+            strict=False,
+            label=key,
+        )
+    notes: list[str] = []
+    if spec["crs"] is None:
+        first_key = next(iter(frames))
+        target = working_crs(frames[first_key])
+        notes.append(f"no crs in the manifest: measuring in {target.to_string()}")
+    else:
+        try:
+            target = CRS.from_user_input(spec["crs"])
+        except Exception as exc:
+            raise ManifestError(f"crs {spec['crs']!r} is not a CRS ({exc})", path=p) from exc
+        if not target.is_projected:
+            raise ManifestError(
+                f"crs {spec['crs']!r} is geographic; the working CRS must be projected "
+                "(e.g. EPSG:27700)",
+                path=p,
+            )
+    for key, gdf in list(frames.items()):
+        if not gdf.crs.equals(target):
+            notes.append(
+                f"layer '{key}' reprojected from {gdf.crs.to_string()} to {target.to_string()}"
+            )
+            frames[key] = gdf.to_crs(target)
+    return BoundarySet(
+        name=spec["name"],
+        crs=target,
+        layers=frames,
+        nesting=spec["nesting"],
+        checks=spec["checks"],
+        specs=spec["layers"],
+        path=p,
+        notes=tuple(notes),
+        description=spec["description"],
+        extra=spec["extra"],
+    )

@@ -1,0 +1,93 @@
+"""The ``localitygeo`` command line: a thin layer over the public API.
+
+Sub-commands live in their own modules and are imported only when run, so
+``localitygeo --help`` starts quickly (no geopandas import). Any
+:class:`~localitygeo.errors.LocalityGeoError` becomes one line on stderr and
+exit code 2.
+
+Exit codes
+----------
+0
+    Success (for ``validate``: no errors found).
+1
+    ``validate`` found errors.
+2
+    The command could not run: bad arguments, a missing or malformed file, a
+    missing column.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+__all__ = ["main"]
+
+# Command name -> "module:function". Add one line per sub-command.
+_COMMANDS: dict[str, str] = {
+    "validate": "localitygeo.cli.validate_cmd:validate",
+    "lookup": "localitygeo.cli.lookup_cmd:lookup",
+    "example": "localitygeo.cli.example_cmd:example",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        cmd = getattr(importlib.import_module(module), attr)
+        assert isinstance(cmd, click.Command)
+        return cmd
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="localitygeo")
+def cli() -> None:
+    """Local-government geography: validate, change, aggregate and map boundaries.
+
+    Exit codes: 0 success, 1 validation found errors, 2 could not run.
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run the command line; return its exit code (used by the console script).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    from localitygeo.errors import LocalityGeoError
+
+    try:
+        rv = cli.main(args=argv, prog_name="localitygeo", standalone_mode=False)
+    except LocalityGeoError as exc:
+        click.echo(f"localitygeo: error: {exc}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("localitygeo: aborted", err=True)
+        return 2
+    except click.ClickException as exc:
+        exc.show()
+        return 2 if exc.exit_code == 1 else exc.exit_code
+    except OSError as exc:
+        click.echo(f"localitygeo: error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        return 2
+    return rv if isinstance(rv, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

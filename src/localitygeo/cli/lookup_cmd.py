@@ -1,0 +1,63 @@
+"""``localitygeo lookup``: write a best-fit lookup between two layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("child", type=click.Path(path_type=Path))
+@click.argument("parent", type=click.Path(path_type=Path))
+@click.option("--child-code", required=True, help="Code column of the CHILD file.")
+@click.option("--parent-code", required=True, help="Code column of the PARENT file.")
+@click.option("--child-layer", help="Layer of a multi-layer CHILD file.")
+@click.option("--parent-layer", help="Layer of a multi-layer PARENT file.")
+@click.option(
+    "--crs",
+    default=None,
+    help="Projected CRS to measure in (default: chosen from the data, EPSG:27700 in Great "
+    "Britain).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the CSV here (atomically) instead of standard output.",
+)
+def lookup(
+    child: Path,
+    parent: Path,
+    child_code: str,
+    parent_code: str,
+    child_layer: str | None,
+    parent_layer: str | None,
+    crs: str | None,
+    output: Path | None,
+) -> int:
+    """Assign each unit of CHILD to the unit of PARENT holding most of its area.
+
+    Writes CSV with columns child_code, parent_code, share, runner_up_code,
+    runner_up_share, outside_share, n_parents.
+    """
+    from localitygeo._atomic import write_text_atomic
+    from localitygeo.cli._progress import progress_callbacks
+    from localitygeo.crs import working_crs
+    from localitygeo.io import read_layer
+    from localitygeo.nesting import best_fit
+
+    with progress_callbacks() as (step, fraction):
+        step("reading layers")
+        c = read_layer(child, child_code, layer=child_layer)
+        p = read_layer(parent, parent_code, layer=parent_layer)
+        target = crs or working_crs(c)
+        step("best fit")
+        table = best_fit(c, p, crs=target, progress=fraction)
+    text = table.drop(columns=["basis"]).to_csv(index=False, float_format="%.6f")
+    if output is not None:
+        write_text_atomic(output, text)
+        click.echo(f"wrote {output} ({len(table)} rows)", err=True)
+    else:
+        click.echo(text, nl=False)
+    return 0
