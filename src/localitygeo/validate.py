@@ -44,7 +44,7 @@ def _label(gdf: gpd.GeoDataFrame, codes: np.ndarray) -> dict[str, str]:
     out = {}
     for c in codes:
         n = names.get(c) if names is not None else None
-        out[str(c)] = f"{c} ({n})" if isinstance(n, str) and n else str(c)
+        out[str(c)] = f"{c} ({n})" if isinstance(n, str) and n and n != c else str(c)
     return out
 
 
