@@ -24,7 +24,7 @@ from typing import Any
 
 import click
 
-__all__ = ["main"]
+__all__ = ["main", "reference_markdown"]
 
 # Command name -> "module:function". Add one line per sub-command.
 _COMMANDS: dict[str, str] = {
@@ -87,6 +87,28 @@ def main(argv: list[str] | None = None) -> Any:
         click.echo(f"localitygeo: error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
         return 2
     return rv if isinstance(rv, int) else 0
+
+
+def reference_markdown() -> str:
+    """Return Markdown documenting every command, generated from the CLI itself.
+
+    Used by the documentation build so the CLI reference cannot drift from the
+    code.
+
+    Returns
+    -------
+    str
+        One section per command with its usage and full help text.
+    """
+    ctx = click.Context(cli, info_name="localitygeo")
+    parts = ["## localitygeo", "", "```text", cli.get_help(ctx), "```", ""]
+    for name in cli.list_commands(ctx):
+        cmd = cli.get_command(ctx, name)
+        if cmd is None:  # pragma: no cover - list and get come from one table
+            continue
+        sub = click.Context(cmd, info_name=name, parent=ctx)
+        parts += [f"## localitygeo {name}", "", "```text", cmd.get_help(sub), "```", ""]
+    return "\n".join(parts)
 
 
 if __name__ == "__main__":  # pragma: no cover
