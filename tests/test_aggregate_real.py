@@ -1,0 +1,197 @@
+"""Aggregation on real data: Plymouth's 161 LSOAs with IMD 2019 to its 20 wards and 32 MSOAs.
+
+Every expected value is computed here independently of localitygeo: an overlay by
+geopandas, the published deciles, the MSOA named in each LSOA's name.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from localitygeo import read_layer
+from localitygeo.aggregate import aggregate
+from localitygeo.errors import LocalityGeoWarning
+from localitygeo.imd import extent_weight, imd_summary
+
+pytestmark = pytest.mark.realdata
+
+RANK = "Index of Multiple Deprivation (IMD) Rank"
+DECILE = "Index of Multiple Deprivation (IMD) Decile"
+POP = "Total population: mid 2015 (excluding prisoners)"
+IMD_FILE = "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz"
+POP_FILE = "File_6_-_IoD2019_Population_Denominators.csv.gz"
+
+
+def read_published(path: Path) -> pd.DataFrame:
+    """Read an IoD 2019 file as published: BOM, long headers, "29,199" numbers."""
+    return pd.read_csv(path, encoding="utf-8-sig", thousands=",", index_col="LSOA code (2011)")
+
+
+@pytest.fixture(scope="module")
+def lsoas(plymouth: Path) -> gpd.GeoDataFrame:
+    return read_layer(plymouth / "lsoa_2011.geojson", "LSOA11CD", "LSOA11NM").to_crs(27700)
+
+
+@pytest.fixture(scope="module")
+def wards(plymouth: Path) -> gpd.GeoDataFrame:
+    return read_layer(plymouth / "wards_2013.geojson", "WD13CD", "WD13NM").to_crs(27700)
+
+
+@pytest.fixture(scope="module")
+def msoas(plymouth: Path) -> gpd.GeoDataFrame:
+    return read_layer(plymouth / "msoa_2011.geojson", "MSOA11CD", "MSOA11NM").to_crs(27700)
+
+
+@pytest.fixture(scope="module")
+def national(shared_data: Path) -> pd.DataFrame:
+    imd = read_published(shared_data / "imd2019" / IMD_FILE)
+    pop = read_published(shared_data / "imd2019" / POP_FILE)
+    return pd.DataFrame({"rank": imd[RANK], "decile": imd[DECILE], "population": pop[POP]})
+
+
+@pytest.fixture(scope="module")
+def data(national: pd.DataFrame, lsoas: gpd.GeoDataFrame) -> pd.DataFrame:
+    return national.loc[lsoas["code"]]
+
+
+KW = {"extensive": ["population"], "intensive": ["rank"], "weight": "population"}
+
+
+def overlay_reference(
+    data: pd.DataFrame, lsoas: gpd.GeoDataFrame, units: gpd.GeoDataFrame
+) -> pd.DataFrame:
+    """Area-method aggregation written directly with geopandas.overlay and groupby."""
+    pieces = gpd.overlay(
+        lsoas[["code", "geometry"]].rename(columns={"code": "lsoa"}),
+        units[["code", "geometry"]].rename(columns={"code": "unit"}),
+        how="intersection",
+        keep_geom_type=True,
+    )
+    pieces["area"] = pieces.area
+    # Float-noise slivers along shared edges are not real overlaps.
+    pieces = pieces[pieces["area"] > 1e-9 * pieces.groupby("lsoa")["area"].transform("sum")]
+    pieces["share"] = pieces["area"] / pieces.groupby("lsoa")["area"].transform("sum")
+    pieces = pieces.join(data, on="lsoa")
+    pieces["pop"] = pieces["population"] * pieces["share"]
+    pieces["pop_rank"] = pieces["pop"] * pieces["rank"]
+    g = pieces.groupby("unit")[["pop", "pop_rank", "area"]].sum()
+    return pd.DataFrame(
+        {
+            "population": g["pop"],
+            "rank": g["pop_rank"] / g["pop"],
+            "coverage": g["area"] / units.set_index("code").area.loc[g.index],
+        }
+    )
+
+
+@pytest.mark.parametrize("layer", ["wards", "msoas"])
+@pytest.mark.parametrize("method", ["area", "best-fit"])
+def test_population_conserved(
+    layer: str,
+    method: str,
+    request: pytest.FixtureRequest,
+    data: pd.DataFrame,
+    lsoas: gpd.GeoDataFrame,
+) -> None:
+    units = request.getfixturevalue(layer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LocalityGeoWarning)  # real data match: no warnings
+        out = aggregate(data, lsoas, units, method=method, **KW)  # type: ignore[arg-type]
+    assert len(out) == {"wards": 20, "msoas": 32}[layer]
+    assert list(out.index) == list(units["code"])
+    assert abs(out["population"].sum() - data["population"].sum()) < 1
+    assert data["population"].sum() == 261_386  # mid-2015 population, 161 LSOAs
+    assert out["population"].notna().all() and (out["population"] > 0).all()
+    assert ((out["coverage"] > 0.99) & (out["coverage"] <= 1)).all()
+
+
+@pytest.mark.parametrize("layer", ["wards", "msoas"])
+def test_mean_rank_within_touching_lsoas(
+    layer: str, request: pytest.FixtureRequest, data: pd.DataFrame, lsoas: gpd.GeoDataFrame
+) -> None:
+    units = request.getfixturevalue(layer)
+    out = aggregate(data, lsoas, units, **KW)  # type: ignore[arg-type]
+    li, ui = units.sindex.query(lsoas.geometry, predicate="intersects")
+    ranks = data["rank"].to_numpy()[li]
+    span = pd.DataFrame({"unit": units["code"].to_numpy()[ui], "rank": ranks})
+    span = span.groupby("unit")["rank"].agg(["min", "max"]).loc[out.index]
+    assert (out["rank"] >= span["min"]).all() and (out["rank"] <= span["max"]).all()
+    # ... and is not trivially at an end: wards mix LSOAs of different ranks.
+    assert ((out["rank"] > span["min"]) & (out["rank"] < span["max"])).mean() > 0.9
+
+
+@pytest.mark.parametrize("layer", ["wards", "msoas"])
+def test_equals_independent_overlay(
+    layer: str, request: pytest.FixtureRequest, data: pd.DataFrame, lsoas: gpd.GeoDataFrame
+) -> None:
+    units = request.getfixturevalue(layer)
+    out = aggregate(data, lsoas, units, **KW)  # type: ignore[arg-type]
+    ref = overlay_reference(data, lsoas, units).loc[out.index]
+    np.testing.assert_allclose(out["population"], ref["population"], rtol=1e-9)
+    np.testing.assert_allclose(out["rank"], ref["rank"], rtol=1e-9)
+    np.testing.assert_allclose(out["coverage"], ref["coverage"], rtol=1e-9)
+
+
+def test_lsoas_nest_in_msoas_by_name(
+    data: pd.DataFrame, lsoas: gpd.GeoDataFrame, msoas: gpd.GeoDataFrame
+) -> None:
+    # "Plymouth 001A" lies in MSOA "Plymouth 001": a reference that uses no geometry.
+    by_name = data.groupby(lsoas.set_index("code")["name"].str[:-1])["population"].sum()
+    expected = by_name.loc[msoas["name"]].to_numpy()
+    fit = aggregate(data, lsoas, msoas, method="best-fit", **KW)  # type: ignore[arg-type]
+    area = aggregate(data, lsoas, msoas, **KW)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(fit["population"].to_numpy(), expected)
+    np.testing.assert_allclose(area["population"].to_numpy(), expected, atol=1e-6)
+
+
+def test_wards_differ_between_methods_only_where_lsoas_straddle(
+    data: pd.DataFrame, lsoas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame
+) -> None:
+    area = aggregate(data, lsoas, wards, **KW)  # type: ignore[arg-type]
+    fit = aggregate(data, lsoas, wards, method="best-fit", **KW)  # type: ignore[arg-type]
+    # Best fit counts whole LSOAs, so its populations are integers; area shares are not.
+    assert (fit["population"] == fit["population"].round()).all()
+    assert (area["population"] != area["population"].round()).any()
+    # 28 of 161 LSOAs straddle wards, by at most 6% of their area: ward totals move a little.
+    diff = (area["population"] - fit["population"]).abs() / fit["population"]
+    assert 0 < diff.max() < 0.06
+
+
+def test_imd_summary_on_real_wards(
+    data: pd.DataFrame,
+    lsoas: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame,
+) -> None:
+    out = imd_summary(data, lsoas, wards, rank="rank", population="population")
+    agg = aggregate(data, lsoas, wards, **KW)  # type: ignore[arg-type]
+    np.testing.assert_allclose(out["mean_rank"], agg["rank"], rtol=1e-12)
+    # Decile 1 LSOAs counted by best fit add up to the published count for Plymouth.
+    assert out["n_decile1"].sum() == (data["decile"] == 1).sum() == 28
+    assert ((out["extent"] >= out["share_decile1"]) & (out["extent"] <= 1)).all()
+    assert (out["share_decile1"] <= 1).all() and (out["share_decile1"] >= 0).all()
+
+
+def test_imd_summary_for_the_whole_city_equals_direct_computation(
+    data: pd.DataFrame, lsoas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame
+) -> None:
+    city = gpd.GeoDataFrame(
+        {"code": ["E06000026"], "name": ["Plymouth"]},
+        geometry=[wards.union_all()],
+        crs=wards.crs,
+    )
+    out = imd_summary(data, lsoas, city, rank="rank", population="population").iloc[0]
+    pop, rank = data["population"].to_numpy(float), data["rank"].to_numpy(float)
+    # Percentile by integer arithmetic: ceil(100 r / n) = -(-100 r // n).
+    pct = -(-100 * data["rank"].to_numpy() // 32844)
+    assert out["population"] == pytest.approx(pop.sum())
+    assert out["mean_rank"] == pytest.approx((pop * rank).sum() / pop.sum(), rel=1e-12)
+    assert out["extent"] == pytest.approx((pop * extent_weight(pct)).sum() / pop.sum(), rel=1e-12)
+    d1 = (data["decile"] == 1).to_numpy()
+    assert out["share_decile1"] == pytest.approx(pop[d1].sum() / pop.sum(), rel=1e-12)
+    assert out["n_decile1"] == 28
