@@ -234,7 +234,7 @@ def overlay_pairs(
 
     scodes = source["code"].astype(str).to_numpy(dtype=object)
     _match_codes(codes, scodes, strict)
-    keep = np.isin(scodes, codes.to_numpy(dtype=object))
+    keep = pd.Index(scodes).isin(codes)  # hashed; np.isin on objects is quadratic
     src = source[keep]
     sgeom = _measurable(src, "source layer")
     tgeom = _measurable(target, "target layer")
