@@ -30,6 +30,9 @@ _LAZY: dict[str, str] = {
     "best_fit": "localitygeo.nesting",
     "find_gaps": "localitygeo.coverage",
     "find_overlaps": "localitygeo.coverage",
+    # aggregate
+    "aggregate": "localitygeo.aggregate",
+    "imd_summary": "localitygeo.imd",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
