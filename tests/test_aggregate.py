@@ -108,6 +108,7 @@ def test_partial_coverage_and_missing_codes() -> None:
     with pytest.warns(LocalityGeoWarning) as rec:
         out = aggregate(data, SOURCE, TARGET, extensive=["pop"])
     text = " | ".join(str(w.message) for w in rec)
+    assert all(w.filename == __file__ for w in rec)  # warnings point at the caller
     assert "1 of 2 code(s) in the data are not in the source layer" in text and "S9" in text
     assert "2 of 3 source unit(s) have no row in the data" in text and "S1, S2" in text
     assert out.loc["T0", "coverage"] == pytest.approx(10000 / 16000)

@@ -12,7 +12,7 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from localitygeo.errors import ColumnError, DataError
+from localitygeo.errors import ColumnError, DataError, LocalityGeoWarning
 from localitygeo.imd import (
     IMD2019_LSOA_COUNT,
     SUMMARY_COLUMNS,
@@ -134,3 +134,10 @@ def test_bad_columns_and_population() -> None:
         imd_summary(DATA.assign(pop=[1, -1, 1]), SOURCE, TARGET, rank="rank", population="pop")
     with pytest.raises(DataError, match="undefined for 1 target"):
         imd_summary(DATA.assign(pop=[1, 0, 0]), SOURCE, TARGET, rank="rank", population="pop")
+
+
+def test_warnings_point_at_the_caller() -> None:
+    data = pd.concat([DATA, pd.DataFrame({"rank": [1], "pop": [5]}, index=["X9"])])
+    with pytest.warns(LocalityGeoWarning, match=r"1 of 4 code\(s\) in the data.*X9") as rec:
+        imd_summary(data, SOURCE, TARGET, rank="rank", population="pop", national_count=100)
+    assert all(w.filename == __file__ for w in rec)

@@ -30,6 +30,8 @@ Everything after that is numpy arithmetic on the pairs.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -532,4 +534,15 @@ def _report_outside(mask: np.ndarray, codes: np.ndarray, what: str, strict: bool
 def _report(message: str, strict: bool) -> None:
     if strict:
         raise DataError(message + " (strict=True)")
-    warn(message, stacklevel=5)  # warn, _report, overlay/apportion, public fn, caller
+    warn(message, stacklevel=2 + _frames_in_package())
+
+
+def _frames_in_package() -> int:
+    """Count the frames from the caller of this function out to the user's code."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    n = 0
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        n += 1
+        frame = frame.f_back  # type: ignore[assignment]
+    return n
