@@ -33,6 +33,8 @@ _LAZY: dict[str, str] = {
     # aggregate
     "aggregate": "localitygeo.aggregate",
     "imd_summary": "localitygeo.imd",
+    "theil_decomposition": "localitygeo.inequality",
+    "inequality": "localitygeo.inequality",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
@@ -44,7 +46,10 @@ def __getattr__(name: str) -> Any:
         module = _LAZY[name]
     except KeyError:
         raise AttributeError(f"module 'localitygeo' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
+    if name == "inequality":
+        value = importlib.import_module(module)
+    else:
+        value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
