@@ -31,6 +31,7 @@ _LAZY: dict[str, str] = {
     "find_gaps": "localitygeo.coverage",
     "find_overlaps": "localitygeo.coverage",
     # aggregate
+    "read_indicators": "localitygeo.indicators",
     "aggregate": "localitygeo.aggregate",
     "imd_summary": "localitygeo.imd",
     "theil_decomposition": "localitygeo.inequality",

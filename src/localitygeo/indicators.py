@@ -1,0 +1,170 @@
+"""Reading published indicator tables (CSV, gzipped CSV, Excel).
+
+Government statistics arrive with byte-order marks, long human-readable
+headers, thousands separators (``"29,199"``) and suppression markers
+(``*``, ``..``, ``-``, ``x``, ``c``). :func:`read_indicators` reads them as
+published and returns a clean numeric DataFrame indexed by area code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from localitygeo.errors import ColumnError, DataError, InputError, format_codes, warn
+
+__all__ = ["SUPPRESSED", "read_indicators"]
+
+#: Cell values treated as suppressed or not available.
+SUPPRESSED = ("*", "..", "...", "-", "–", "x", "c", ":", "z", "")
+
+_EXCEL = {".xlsx", ".xlsm", ".xls"}
+
+
+def read_indicators(
+    path: str | Path,
+    code: str,
+    columns: Sequence[str] | Mapping[str, str] | None = None,
+    *,
+    numeric: Sequence[str] | None = None,
+    sheet: str | int | None = None,
+    na_values: Sequence[str] = SUPPRESSED,
+) -> pd.DataFrame:
+    """Read an indicator table keyed by area code.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A CSV file (``.csv``, ``.csv.gz``, ``.txt``) or an Excel workbook.
+    code : str
+        Column holding the area code (e.g. ``"LSOA code (2011)"``).
+    columns : list of str or dict of str to str, optional
+        Columns to keep; a dict also renames them (``{"long header": "rank"}``).
+        Default: every column.
+    numeric : list of str, optional
+        Columns (after renaming) that must be numbers: text in them is an
+        error. Default: every kept column whose non-missing values all parse
+        as numbers is converted; the others stay text.
+    sheet : str or int, optional
+        Worksheet of an Excel file (default: the first).
+    na_values : sequence of str
+        Cell values meaning "suppressed" or "not available".
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by code (index name ``"code"``), one column per indicator.
+
+    Raises
+    ------
+    InputError
+        The file is missing, empty or not a table.
+    ColumnError
+        ``code`` or a requested column does not exist (the message lists the
+        columns that do).
+    DataError
+        Codes are repeated or missing, or a ``numeric`` column holds text
+        (the message names the column and the first bad rows' codes).
+
+    Warns
+    -----
+    LocalityGeoWarning
+        Suppressed values were turned into missing values (count per column).
+    """
+    p = Path(path)
+    raw = _read_table(p, sheet)
+    raw.columns = [str(c).lstrip("\ufeff").strip() for c in raw.columns]
+    if code not in raw.columns:
+        raise ColumnError(f"no code column '{code}'; columns are: {', '.join(raw.columns)}", path=p)
+    rename = dict(columns) if isinstance(columns, Mapping) else None
+    keep = (
+        list(rename)
+        if rename is not None
+        else (list(columns) if columns is not None else [c for c in raw.columns if c != code])
+    )
+    missing = [c for c in keep if c not in raw.columns]
+    if missing:
+        raise ColumnError(
+            f"no column(s) {', '.join(repr(c) for c in missing)}; columns are: "
+            f"{', '.join(raw.columns)}",
+            path=p,
+        )
+    codes = raw[code].astype("string").str.strip()
+    if codes.isna().any() or (codes == "").any():
+        rows = list(np.flatnonzero((codes.isna() | (codes == "")).to_numpy())[:5] + 2)
+        raise DataError(f"rows without a code (file lines {rows})", path=p)
+    dup = codes.duplicated(keep=False)
+    if dup.any():
+        raise DataError(
+            f"duplicate codes: {format_codes(sorted(set(codes[dup])))}",
+            path=p,
+            code=str(codes[dup].iloc[0]),
+        )
+    out = raw[keep].copy()
+    out.index = pd.Index(codes.astype(object), name="code")
+    if rename is not None:
+        out = out.rename(columns=rename)
+    wanted = set(numeric or ())
+    unknown = wanted - set(out.columns)
+    if unknown:
+        raise ColumnError(
+            f"numeric column(s) {', '.join(sorted(unknown))} are not among the selected "
+            f"columns: {', '.join(out.columns)}",
+            path=p,
+        )
+    na = {str(v).strip() for v in na_values}
+    for col in out.columns:
+        out[col] = _clean_column(out[col], col, na, col in wanted, numeric is None, p)
+    return out
+
+
+def _read_table(p: Path, sheet: str | int | None) -> pd.DataFrame:
+    if not p.exists():
+        raise InputError("file not found", path=p)
+    if p.is_dir():
+        raise InputError("is a folder, not a table", path=p)
+    try:
+        if p.suffix.lower() in _EXCEL:
+            frame = pd.read_excel(p, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
+        else:
+            frame = pd.read_csv(
+                p, dtype=str, keep_default_na=False, encoding="utf-8-sig", compression="infer"
+            )
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"not a readable table ({msg})", path=p) from exc
+    except ImportError as exc:
+        raise InputError(f"cannot read Excel files here ({exc})", path=p) from exc
+    if frame.empty:
+        raise InputError("the table has no rows", path=p)
+    return frame
+
+
+def _clean_column(
+    col: pd.Series, name: str, na: set[str], must: bool, auto: bool, p: Path
+) -> pd.Series:
+    text = col.astype("string").str.strip()
+    suppressed = text.isin(na)
+    cleaned = text.mask(suppressed).str.replace(",", "", regex=False)
+    parsed = pd.to_numeric(cleaned, errors="coerce")
+    bad = parsed.isna() & cleaned.notna()
+    if bad.any():
+        if must:
+            rows = list(col.index[bad.to_numpy()][:5])
+            raise DataError(
+                f"column '{name}' holds text where numbers are expected: "
+                + ", ".join(f"{r}: {text[r]!r}" for r in rows),
+                path=p,
+                code=str(rows[0]),
+            )
+        if auto or not must:
+            return text.mask(suppressed).astype(object)
+    n_supp = int((suppressed & text.notna()).sum())
+    if n_supp:
+        warn(f"{p.name}: column '{name}': {n_supp} suppressed value(s) read as missing")
+    if parsed.notna().all() and (parsed == parsed.round()).all():
+        return parsed.astype("int64")
+    return parsed.astype(float)
