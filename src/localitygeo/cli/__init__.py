@@ -31,6 +31,7 @@ _COMMANDS: dict[str, str] = {
     "validate": "localitygeo.cli.validate_cmd:validate",
     "lookup": "localitygeo.cli.lookup_cmd:lookup",
     "example": "localitygeo.cli.example_cmd:example",
+    "map": "localitygeo.cli.map_cmd:map_command",
 }
 
 

@@ -1,0 +1,96 @@
+"""``localitygeo map``: publish a boundary set as one interactive HTML map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command(name="map")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--layer", default="neighbourhood", show_default=True, help="Layer to colour.")
+@click.option("--indicator", help="Column to colour by (default: colour by neighbour).")
+@click.option(
+    "--from",
+    "source",
+    help="Take the indicator from this finer layer's attributes, aggregated to --layer "
+    "(e.g. --from small_area).",
+)
+@click.option("--weight", help="With --from: extensive column weighting the mean (population).")
+@click.option(
+    "--scheme",
+    type=click.Choice(["quantiles", "natural_breaks", "equal_interval"]),
+    default="quantiles",
+    show_default=True,
+    help="Classification scheme.",
+)
+@click.option("-k", "classes", type=int, default=5, show_default=True, help="Number of classes.")
+@click.option(
+    "--tolerance",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Coverage simplification tolerance in metres (0 keeps every vertex).",
+)
+@click.option("--title", help="Title shown in the legend.")
+@click.option(
+    "--attribution",
+    default="Contains OS data © Crown copyright and database right; Open Government Licence v3.0",
+    show_default=True,
+    help="Attribution line (required for OGL data).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="HTML file to write (atomically).",
+)
+def map_command(
+    path: Path,
+    layer: str,
+    indicator: str | None,
+    source: str | None,
+    weight: str | None,
+    scheme: str,
+    classes: int,
+    tolerance: float,
+    title: str | None,
+    attribution: str,
+    output: Path,
+) -> int:
+    """Write an interactive map of the boundary set at PATH to one HTML file."""
+    from localitygeo.aggregate import aggregate
+    from localitygeo.boundaries import read_boundaries
+    from localitygeo.maps import locality_map, save
+
+    bset = read_boundaries(path)
+    data = None
+    if source is not None:
+        if indicator is None:
+            raise click.UsageError("--from needs --indicator")
+        src = bset[source]
+        columns = [indicator] + ([weight] if weight else [])
+        data = aggregate(
+            src.set_index("code")[columns],
+            src,
+            bset[layer],
+            extensive=[weight] if weight else [],
+            intensive=[indicator],
+            weight=weight,
+        )[[indicator]]
+    m = locality_map(
+        bset,
+        layer,
+        indicator,
+        data=data,
+        scheme=scheme,
+        k=classes,
+        tolerance_m=tolerance,
+        title=title,
+        attribution=attribution,
+    )
+    size = save(m, output)
+    click.echo(f"wrote {output} ({size / 1024:,.0f} KiB)")
+    return 0

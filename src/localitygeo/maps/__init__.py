@@ -1,0 +1,19 @@
+"""Interactive maps of boundary sets: choropleths and safe, compact publishing.
+
+- :func:`locality_map` draws a layer coloured by an indicator (classes from
+  mapclassify) or, without one, by locality with neighbours never sharing a
+  colour; locality outlines bold on top and wards as a toggleable layer.
+- :func:`simplify_coverage` simplifies a whole layer at once with shapely's
+  ``coverage_simplify`` so no gaps or overlaps open between neighbours.
+- :func:`save` writes the map as one HTML file, atomically, and returns its
+  size.
+
+Every name and value shown in tooltips, legends and titles is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from localitygeo.maps.locality import locality_map
+from localitygeo.maps.publish import save, simplify_coverage
+
+__all__ = ["locality_map", "save", "simplify_coverage"]

@@ -1,0 +1,214 @@
+"""The locality map: a layer coloured by an indicator or by locality."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from localitygeo.boundaries import BoundarySet
+from localitygeo.errors import ColumnError, ManifestError
+from localitygeo.maps.publish import simplify_coverage, to_web
+
+__all__ = ["SCHEMES", "locality_map", "neighbour_colours"]
+
+#: Classification schemes (mapclassify class names) by the names users give.
+SCHEMES = {
+    "quantiles": "Quantiles",
+    "natural_breaks": "NaturalBreaks",
+    "equal_interval": "EqualInterval",
+}
+
+_PALETTE = ["#fef0d9", "#fdd49e", "#fdbb84", "#fc8d59", "#e34a33", "#b30000", "#7f0000"]
+_QUALITATIVE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"]
+DEFAULT_ATTRIBUTION = (
+    "Contains OS data © Crown copyright and database right; Open Government Licence v3.0"
+)
+
+
+def neighbour_colours(layer: gpd.GeoDataFrame) -> np.ndarray:
+    """Return a colour index per unit such that touching units differ.
+
+    Greedy colouring in order of decreasing number of neighbours (units
+    sharing an edge or a point).
+
+    Parameters
+    ----------
+    layer : geopandas.GeoDataFrame
+        Polygons.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer colour index per row.
+    """
+    geoms = np.asarray(layer.geometry.array, dtype=object)
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = a != b
+    a, b = a[keep], b[keep]
+    degree = np.bincount(a, minlength=len(geoms))
+    colour = np.full(len(geoms), -1)
+    neighbours = pd.Series(b).groupby(a).agg(list)
+    for i in np.argsort(-degree, kind="stable"):
+        used = {colour[j] for j in neighbours.get(i, [])}
+        colour[i] = next(c for c in range(len(geoms) + 1) if c not in used)
+    return colour
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        if np.isnan(value):
+            return "–"
+        number = float(value)
+        return f"{number:,.0f}" if abs(number) >= 1000 else f"{number:,.2f}"
+    if isinstance(value, int | np.integer):
+        return f"{value:,}"
+    return "–" if value is None else str(value)
+
+
+def _escaped(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
+    out = frame[[*fields, "geometry"]].copy()
+    for f in fields:
+        out[f] = [html.escape(_fmt(v)) for v in frame[f]]
+    return out
+
+
+def locality_map(
+    boundary_set: BoundarySet,
+    layer: str = "neighbourhood",
+    indicator: str | None = None,
+    *,
+    data: pd.DataFrame | None = None,
+    scheme: str = "quantiles",
+    k: int = 5,
+    localities: str | None = "locality",
+    wards: str | None = "ward",
+    tolerance_m: float = 10.0,
+    title: str | None = None,
+    attribution: str = DEFAULT_ATTRIBUTION,
+) -> Any:
+    """Draw a layer of a boundary set as an interactive map.
+
+    Parameters
+    ----------
+    boundary_set : BoundarySet
+        The set to draw.
+    layer : str, default "neighbourhood"
+        The layer whose units are coloured.
+    indicator : str, optional
+        Column (of the layer, or of ``data``) to colour by. Without it units
+        are coloured so that neighbours never share a colour.
+    data : pandas.DataFrame, optional
+        Indicator values indexed by the layer's codes (e.g. from
+        :func:`localitygeo.aggregate`).
+    scheme : {"quantiles", "natural_breaks", "equal_interval"}
+        mapclassify scheme.
+    k : int, default 5
+        Number of classes.
+    localities, wards : str or None
+        Layers drawn as bold outlines on top and as a toggleable overlay;
+        ``None`` (or a layer the set lacks) leaves them out.
+    tolerance_m : float, default 10.0
+        Coverage simplification tolerance in metres (0 keeps every vertex).
+    title : str, optional
+        Title shown on the map (escaped).
+    attribution : str
+        Attribution line (required for OGL data).
+
+    Returns
+    -------
+    folium.Map
+        With tooltips showing code, name and the indicator, a legend, a layer
+        control and bounds fitted to the data.
+    """
+    import folium
+    import mapclassify
+
+    units = boundary_set[layer]
+    if data is not None:
+        units = units.merge(
+            data, left_on="code", right_index=True, how="left", suffixes=("", "_data")
+        )
+    if indicator is not None and indicator not in units.columns:
+        raise ColumnError(
+            f"no indicator column '{indicator}'; columns are: "
+            f"{', '.join(c for c in units.columns if c != 'geometry')}",
+            layer=layer,
+        )
+    if scheme not in SCHEMES:
+        raise ManifestError(f"unknown scheme '{scheme}'; choose from {', '.join(SCHEMES)}")
+    shown = to_web(simplify_coverage(units, tolerance_m))
+    fields = ["code", "name"] + ([indicator] if indicator else [])
+    labels = ["Code", "Name"] + ([indicator.replace("_", " ")] if indicator else [])
+    props = _escaped(shown, fields)
+    legend_rows: list[tuple[str, str]] = []
+    if indicator is not None:
+        values = pd.to_numeric(units[indicator], errors="coerce")
+        ok = values.notna().to_numpy()
+        classifier = getattr(mapclassify, SCHEMES[scheme])(values[ok].to_numpy(), k=k)
+        palette = _PALETTE[: len(classifier.bins)]
+        colour = np.full(len(units), "#cccccc", dtype=object)
+        colour[ok] = [palette[c] for c in classifier.yb]
+        lower = [float(values[ok].min()), *classifier.bins[:-1]]
+        legend_rows = [
+            (palette[i], f"{_fmt(lo)} – {_fmt(hi)}")
+            for i, (lo, hi) in enumerate(zip(lower, classifier.bins, strict=True))
+        ]
+    else:
+        idx = neighbour_colours(units)
+        colour = np.array([_QUALITATIVE[i % len(_QUALITATIVE)] for i in idx], dtype=object)
+    props["_fill"] = colour
+
+    west, south, east, north = shown.total_bounds
+    m = folium.Map(tiles=None, control_scale=True)
+    m.fit_bounds([[south, west], [north, east]])
+    folium.TileLayer("OpenStreetMap", name="Background", attr=html.escape(attribution)).add_to(m)
+    folium.GeoJson(
+        json.loads(props.to_json()),
+        name=html.escape(boundary_set.specs[layer].title if layer in boundary_set.specs else layer),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["_fill"],
+            "color": "#555555",
+            "weight": 0.6,
+            "fillOpacity": 0.75,
+        },
+        highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=labels, sticky=True),
+    ).add_to(m)
+    for key, weight, dash, show in ((wards, 1.5, "4 4", False), (localities, 3.5, None, True)):
+        if key is None or key not in boundary_set.layers or key == layer:
+            continue
+        outline = to_web(simplify_coverage(boundary_set[key], tolerance_m))
+        folium.GeoJson(
+            json.loads(_escaped(outline, ["code", "name"]).to_json()),
+            name=html.escape(key.replace("_", " ").title() + " boundaries"),
+            show=show,
+            style_function=lambda f, w=weight, d=dash: {
+                "fill": False,
+                "color": "#111111",
+                "weight": w,
+                "dashArray": d,
+            },
+        ).add_to(m)
+    heading = html.escape(title or (indicator or layer).replace("_", " ").capitalize())
+    rows = "".join(
+        f'<div><span style="background:{c};display:inline-block;width:14px;height:10px;'
+        f'margin-right:6px"></span>{html.escape(text)}</div>'
+        for c, text in legend_rows
+    )
+    root: Any = m.get_root()
+    root.html.add_child(
+        folium.Element(
+            '<div class="localitygeo-legend" style="position:fixed;bottom:24px;left:12px;'
+            'z-index:999;background:white;padding:8px;font:12px sans-serif;border:1px solid #999">'
+            f"<strong>{heading}</strong>{rows}"
+            f'<div style="margin-top:4px;color:#555">{html.escape(attribution)}</div></div>'
+        )
+    )
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m

@@ -1,0 +1,137 @@
+"""Locality maps: colouring, escaping, gap-free simplification, atomic saving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+from localitygeo import aggregate, read_boundaries
+from localitygeo.errors import ColumnError
+from localitygeo.maps import locality_map, save, simplify_coverage
+from localitygeo.maps.locality import neighbour_colours
+
+REPO = Path(__file__).resolve().parents[1]
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def city():
+    return read_boundaries(REPO / "boundaries" / "example-city")
+
+
+def test_coverage_simplification_opens_no_gaps_or_overlaps(city):
+    nbhd = city["neighbourhood"]
+    simple = simplify_coverage(nbhd, 25.0)
+    before = shapely.get_num_coordinates(nbhd.geometry.values).sum()
+    after = shapely.get_num_coordinates(simple.geometry.values).sum()
+    assert after < before
+    assert shapely.coverage_is_valid(simple.geometry.values)
+    union = shapely.union_all(simple.geometry.values)
+    assert union.geom_type == "Polygon" and len(union.interiors) == 0
+    assert nbhd.geometry.equals(city["neighbourhood"].geometry)  # input untouched
+
+
+def test_neighbours_never_share_a_colour(city):
+    nbhd = city["neighbourhood"]
+    colour = neighbour_colours(nbhd)
+    geoms = nbhd.geometry.values
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    touching = a != b
+    assert (colour[a[touching]] != colour[b[touching]]).all()
+    assert colour.max() < 7  # a planar map needs few colours
+
+
+def test_choropleth_tooltips_legend_and_attribution(city, tmp_path):
+    data = city["small_area"].set_index("code")[["population", "imd_score"]]
+    agg = aggregate(
+        data,
+        city["small_area"],
+        city["neighbourhood"],
+        extensive=["population"],
+        intensive=["imd_score"],
+        weight="population",
+    )
+    m = locality_map(city, indicator="imd_score", data=agg, k=5, attribution="Fictional data")
+    path = tmp_path / "map.html"
+    size = save(m, path)
+    text = path.read_text()
+    assert size == path.stat().st_size > 10_000
+    assert text.count('class="localitygeo-legend"') == 1
+    assert "Fictional data" in text
+    assert text.count("\u2013") >= 5  # five class ranges in the legend
+    assert '"code": "EXN01"' in text
+    # Localities bold and wards toggleable are both drawn.
+    assert "Locality boundaries" in text and "Ward boundaries" in text
+
+
+def test_names_are_escaped(city, tmp_path):
+    nbhd = city["neighbourhood"].copy()
+    nbhd.loc[0, "name"] = EVIL
+    bset = city.with_layers(neighbourhood=nbhd)
+    path = tmp_path / "evil.html"
+    save(locality_map(bset, title=EVIL), path)
+    text = path.read_text()
+    assert EVIL not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+
+
+def test_unknown_indicator(city):
+    with pytest.raises(ColumnError, match="no indicator column 'nope'"):
+        locality_map(city, indicator="nope")
+
+
+def test_save_is_atomic(city, tmp_path):
+    path = tmp_path / "m.html"
+    path.write_text("old")
+    m = locality_map(city)
+    save(m, path)
+    assert path.read_text() != "old"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".m.html")]
+    assert np.isfinite(path.stat().st_size)
+
+
+def test_map_command(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "m.html"
+    exe = Path(sys.executable).parent / "localitygeo"
+    res = subprocess.run(
+        [
+            str(exe),
+            "map",
+            str(REPO / "boundaries" / "example-city"),
+            "--indicator",
+            "imd_score",
+            "--from",
+            "small_area",
+            "--weight",
+            "population",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "KiB" in res.stdout and out.exists()
+    bad = subprocess.run(
+        [
+            str(exe),
+            "map",
+            str(REPO / "boundaries" / "example-city"),
+            "--indicator",
+            "nope",
+            "-o",
+            str(tmp_path / "x.html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert bad.returncode == 2 and "no indicator column 'nope'" in bad.stderr
+    assert not (tmp_path / "x.html").exists()
