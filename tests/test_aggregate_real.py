@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import localitygeo as lg
 from localitygeo import read_layer
 from localitygeo.aggregate import aggregate
+from localitygeo.compare import COMPARE_COLUMNS, compare
 from localitygeo.errors import LocalityGeoWarning
 from localitygeo.imd import extent_weight, imd_summary
 
@@ -195,3 +197,132 @@ def test_imd_summary_for_the_whole_city_equals_direct_computation(
     d1 = (data["decile"] == 1).to_numpy()
     assert out["share_decile1"] == pytest.approx(pop[d1].sum() / pop.sum(), rel=1e-12)
     assert out["n_decile1"] == 28
+
+
+# --- compare(): layers side by side ------------------------------------------------------------
+
+
+def weighted_gini(x: np.ndarray, w: np.ndarray) -> float:
+    """Gini by its definition: half the mean absolute difference over the mean."""
+    p = w / w.sum()
+    mu = (p * x).sum()
+    return float((p[:, None] * p[None, :] * np.abs(x[:, None] - x[None, :])).sum() / (2 * mu))
+
+
+def between_share(x: np.ndarray, groups: np.ndarray, w: np.ndarray) -> float:
+    """Theil T between groups over total, written out."""
+    p = w / w.sum()
+    mu = (p * x).sum()
+    total = (p * x / mu * np.log(x / mu)).sum()
+    frame = pd.DataFrame({"g": groups, "p": p, "px": p * x}).groupby("g").sum()
+    mug = frame["px"] / frame["p"]
+    between = (frame["p"] * mug / mu * np.log(mug / mu)).sum()
+    return float(between / total)
+
+
+@pytest.fixture(scope="module")
+def bset(
+    lsoas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, msoas: gpd.GeoDataFrame
+) -> lg.BoundarySet:
+    # "district": the 32 MSOAs in 4 groups by number, so LSOA ⊂ MSOA ⊂ district nest.
+    group = msoas["name"].str[-3:].astype(int).map(lambda n: f"D{(n - 1) // 8}")
+    district = msoas.assign(code=group.to_numpy()).dissolve("code", as_index=False)
+    city = gpd.GeoDataFrame(
+        {"code": ["E06000026"], "name": ["Plymouth"]}, geometry=[wards.union_all()], crs=wards.crs
+    )
+    return lg.BoundarySet.from_layers(
+        {
+            "lsoa": lsoas,
+            "ward": wards,
+            "msoa": msoas,
+            "district": district[["code", "geometry"]],
+            "city": city,
+        }
+    )
+
+
+def test_compare_layers_side_by_side(bset: lg.BoundarySet, data: pd.DataFrame) -> None:
+    layers = ["lsoa", "msoa", "district", "city", "ward"]
+    table = compare(
+        bset,
+        data,
+        source="lsoa",
+        layers=layers,
+        extensive=["population"],
+        intensive=["rank"],
+        weight="population",
+    )
+    assert list(table.columns) == COMPARE_COLUMNS
+    assert list(zip(table["layer"], table["indicator"], strict=True)) == [
+        (layer, ind) for layer in layers for ind in ("rank", "population")
+    ]
+    rank = table[table["indicator"] == "rank"].set_index("layer")
+    assert rank["n_units"].to_dict() == {
+        "lsoa": 161,
+        "msoa": 32,
+        "district": 4,
+        "city": 1,
+        "ward": 20,
+    }
+    # Population is conserved, so every layer has the city's population-weighted mean rank.
+    pop, r = data["population"].to_numpy(float), data["rank"].to_numpy(float)
+    np.testing.assert_allclose(rank["mean"], (pop * r).sum() / pop.sum(), rtol=1e-9)
+    assert rank.loc["lsoa", "min"] == r.min() and rank.loc["lsoa", "max"] == r.max()
+    # Inequality falls as units get coarser (averaging within them), down to none for one unit.
+    gini = rank["gini"]
+    assert gini["lsoa"] > gini["msoa"] > gini["district"] > gini["city"] == 0
+    # Between-unit share of the LSOAs' inequality: all of it when each LSOA is its own unit,
+    # none for the whole city, and monotone for nested groupings.
+    share = rank["between_share"]
+    assert share["lsoa"] == pytest.approx(1.0)
+    assert share["city"] == pytest.approx(0.0, abs=1e-12)
+    assert 1 > share["msoa"] > share["district"] > 0
+    assert 0 < share["ward"] < 1
+
+
+def test_compare_matches_written_out_indices(
+    bset: lg.BoundarySet, data: pd.DataFrame, lsoas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame
+) -> None:
+    table = compare(
+        bset, data, source="lsoa", layers=["ward"], intensive=["rank"], weight="population"
+    ).iloc[0]
+    agg = aggregate(data, lsoas, wards, **KW)  # type: ignore[arg-type]
+    x, w = agg["rank"].to_numpy(), agg["population"].to_numpy()
+    assert table["gini"] == pytest.approx(weighted_gini(x, w), rel=1e-9)
+    p = w / w.sum()
+    mu = (p * x).sum()
+    assert table["theil"] == pytest.approx((p * x / mu * np.log(x / mu)).sum(), rel=1e-9)
+    assert table["mld"] == pytest.approx((p * np.log(mu / x)).sum(), rel=1e-9)
+    assert table["cv"] == pytest.approx(np.sqrt((p * (x - mu) ** 2).sum()) / mu, rel=1e-9)
+    assert table["range"] == pytest.approx(x.max() - x.min())
+    # The between share groups LSOAs by best-fit ward, computed independently here.
+    li, wi = wards.sindex.query(lsoas.geometry, predicate="intersects")
+    inter = lsoas.geometry.values[li].intersection(wards.geometry.values[wi]).area
+    pieces = pd.DataFrame({"l": li, "w": wi, "a": inter}).sort_values(["l", "a"])
+    best = pieces.groupby("l").tail(1).set_index("l")["w"].sort_index()
+    groups = wards["code"].to_numpy()[best.to_numpy()]
+    expected = between_share(
+        data["rank"].to_numpy(float), groups, data["population"].to_numpy(float)
+    )
+    assert table["between_share"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_compare_unweighted_and_errors(bset: lg.BoundarySet, data: pd.DataFrame) -> None:
+    table = compare(bset, data, source="lsoa", layers=["ward"], intensive=["rank"]).iloc[0]
+    agg = aggregate(data, bset["lsoa"], bset["ward"], intensive=["rank"])
+    assert table["mean"] == pytest.approx(agg["rank"].mean())
+    assert table["gini"] == pytest.approx(weighted_gini(agg["rank"].to_numpy(), np.ones(20)))
+    with pytest.raises(lg.errors.ManifestError, match="no layer 'locality'"):
+        compare(bset, data, source="lsoa", layers=["locality"], intensive=["rank"])
+    with pytest.raises(lg.errors.ManifestError, match="at least one layer"):
+        compare(bset, data, source="lsoa", layers=[], intensive=["rank"])
+    with pytest.raises(lg.errors.DataError, match="at least one extensive or intensive"):
+        compare(bset, data, source="lsoa", layers=["ward"])
+    with pytest.raises(lg.errors.DataError, match=r"'ward', indicator 'shifted'.*non-negative"):
+        compare(
+            bset,
+            data.assign(shifted=data["rank"] - 20000),
+            source="lsoa",
+            layers=["ward"],
+            intensive=["shifted"],
+        )
