@@ -30,6 +30,10 @@ _LAZY: dict[str, str] = {
     "best_fit": "localitygeo.nesting",
     "find_gaps": "localitygeo.coverage",
     "find_overlaps": "localitygeo.coverage",
+    # change
+    "realign": "localitygeo.realign",
+    "apply_moves": "localitygeo.realign",
+    "diff": "localitygeo.realign",
     # aggregate
     "read_indicators": "localitygeo.indicators",
     "aggregate": "localitygeo.aggregate",

@@ -1,0 +1,219 @@
+"""Realign a layer built from blocks so that every unit nests in one parent.
+
+This is the change Plymouth's 2011 review recommended: move neighbourhood
+boundaries onto ward boundaries. Units (neighbourhoods) are unions of blocks
+(small areas); each block lies in one parent (ward). :func:`realign` gives
+each unit a *home* parent — the one holding most of its population — and
+moves every block lying in another parent to a neighbouring unit whose home
+is that parent. A piece with no such neighbour becomes a new unit named after
+its parent (flagged ``new``). :func:`apply_moves` rebuilds the layer from its
+blocks, and :func:`diff` reports what moved and how each unit changed.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from localitygeo.boundaries import BoundarySet
+from localitygeo.errors import ColumnError
+from localitygeo.nesting import best_fit
+
+__all__ = ["apply_moves", "block_assignment", "diff", "realign"]
+
+MOVE_COLUMNS = ["block", "from_unit", "to_unit", "parent", "population", "area_m2", "reason"]
+
+
+def block_assignment(bset: BoundarySet, blocks: str, layer: str) -> pd.Series:
+    """Return the unit of ``layer`` each block belongs to (index: block code).
+
+    Uses the blocks layer's column named ``layer`` when it has one (a lookup
+    kept with the blocks), otherwise each block's best-fit unit by area.
+    """
+    b = bset[blocks]
+    if layer in b.columns:
+        return pd.Series(b[layer].to_numpy(dtype=object), index=b["code"].to_numpy(), name=layer)
+    fit = best_fit(b, bset[layer])
+    return pd.Series(fit["parent_code"].to_numpy(dtype=object), index=fit["child_code"], name=layer)
+
+
+def _adjacency(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="touches")
+    shared = shapely.length(shapely.intersection(geoms[a], geoms[b]))
+    keep = shared > 0  # an edge, not a single point
+    return a[keep], b[keep]
+
+
+def realign(
+    bset: BoundarySet, layer: str, to: str, blocks: str, *, population: str = "population"
+) -> pd.DataFrame:
+    """Propose block moves that make every unit of ``layer`` nest in ``to``.
+
+    Parameters
+    ----------
+    bset : BoundarySet
+        Holds ``layer`` (units), ``to`` (parents) and ``blocks``.
+    layer, to, blocks : str
+        Layer keys.
+    population : str, default "population"
+        Column of ``blocks`` to minimise the population moved; area when
+        the column is absent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per moved block: ``block``, ``from_unit``, ``to_unit``,
+        ``parent`` (the parent the block lies in), ``population``,
+        ``area_m2`` and ``reason``. Empty when the layer already nests, so a
+        second run on the realigned set proposes nothing.
+    """
+    b = bset[blocks].reset_index(drop=True)
+    unit = block_assignment(bset, blocks, layer).reindex(b["code"]).to_numpy(dtype=object)
+    parent = block_assignment(bset, blocks, to).reindex(b["code"]).to_numpy(dtype=object)
+    geoms = np.asarray(b.geometry.array, dtype=object)
+    area = shapely.area(geoms)
+    if population in b.columns:
+        pop = pd.to_numeric(b[population], errors="coerce").fillna(0).to_numpy(dtype=float)
+    elif population != "population":
+        raise ColumnError(f"blocks have no column '{population}'", layer=blocks)
+    else:
+        pop = np.zeros(len(b))
+    weight = np.where(pop > 0, pop, 0) + area * 1e-9  # area decides where nobody lives
+    frame = pd.DataFrame({"unit": unit, "parent": parent, "w": weight})
+    totals = frame.groupby(["unit", "parent"])["w"].sum().reset_index()
+    totals = totals.sort_values(["unit", "w", "parent"], ascending=[True, False, True])
+    home = totals.drop_duplicates("unit").set_index("unit")["parent"]
+    a, n = _adjacency(geoms)
+    new_unit = unit.copy()
+    reason = np.full(len(b), "", dtype=object)
+    stray = parent != home.reindex(new_unit).to_numpy()
+    while stray.any():
+        home_of = home.reindex(new_unit).to_numpy(dtype=object)
+        ok = stray[a] & ~stray[n] & (parent[a] == parent[n]) & (home_of[n] == parent[n])
+        if not ok.any():
+            break
+        cand = pd.DataFrame({"block": a[ok], "unit": new_unit[n[ok]]})
+        votes = cand.groupby(["block", "unit"]).size().reset_index(name="k")
+        votes = votes.sort_values(["block", "k", "unit"], ascending=[True, False, True])
+        pick = votes.drop_duplicates("block")
+        idx = pick["block"].to_numpy()
+        new_unit[idx] = pick["unit"].to_numpy()
+        reason[idx] = [
+            f"lies in {to} {parent[i]}, outside {layer} {unit[i]}'s {to} {home[unit[i]]}; "
+            f"joins neighbouring {layer} {u}"
+            for i, u in zip(idx, new_unit[idx], strict=True)
+        ]
+        stray[idx] = False
+    for i in np.flatnonzero(stray):  # pieces with no neighbour inside their parent
+        created = f"{unit[i]}-{parent[i]}"
+        new_unit[i] = created
+        reason[i] = (
+            f"lies in {to} {parent[i]} where no neighbouring {layer} is at home; "
+            f"forms new {layer} {created}"
+        )
+    moved = np.flatnonzero(new_unit != unit)
+    return pd.DataFrame(
+        {
+            "block": b["code"].to_numpy(dtype=object)[moved],
+            "from_unit": unit[moved],
+            "to_unit": new_unit[moved],
+            "parent": parent[moved],
+            "population": pop[moved],
+            "area_m2": area[moved],
+            "reason": reason[moved],
+        },
+        columns=MOVE_COLUMNS,
+    )
+
+
+def apply_moves(bset: BoundarySet, layer: str, blocks: str, moves: pd.DataFrame) -> BoundarySet:
+    """Return a new set whose ``layer`` is rebuilt from its blocks after ``moves``.
+
+    Unit geometry is the union of its blocks, so neighbours share edges
+    exactly. New units (codes absent before) are named after the parent in
+    ``moves`` and flagged ``new``. The input set is not modified.
+    """
+    assignment = block_assignment(bset, blocks, layer).copy()
+    assignment.loc[moves["block"].to_numpy()] = moves["to_unit"].to_numpy()
+    b = bset[blocks].set_index("code").loc[assignment.index]
+    geoms = np.asarray(b.geometry.array, dtype=object)
+    codes = assignment.to_numpy(dtype=object)
+    order = sorted(set(codes))
+    union = [shapely.coverage_union_all(geoms[codes == c]) for c in order]
+    old = bset[layer].set_index("code")
+    names = [
+        old["name"].get(c)
+        if c in old.index
+        else f"New {layer} in {moves.loc[moves['to_unit'] == c, 'parent'].iloc[0]}"
+        for c in order
+    ]
+    out = gpd.GeoDataFrame(
+        {"code": order, "name": names, "new": [c not in old.index for c in order]},
+        geometry=union,
+        crs=bset.crs,
+    )
+    blocks_layer = bset[blocks].copy()
+    if layer in blocks_layer.columns:
+        blocks_layer[layer] = assignment.reindex(blocks_layer["code"]).to_numpy()
+    return bset.with_layers(**{layer: out, blocks: blocks_layer})
+
+
+def diff(
+    before: BoundarySet, after: BoundarySet, layer: str, blocks: str, population: str = "population"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Compare a layer before and after a change.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(moved, units)``: the blocks whose unit changed (``block``,
+        ``from_unit``, ``to_unit``, ``population``, ``area_m2``) and, per
+        unit, population and area before and after with absolute and
+        percentage change and ``status`` (``"new"``, ``"removed"``,
+        ``"changed"`` or ``"unchanged"``).
+    """
+    a = block_assignment(before, blocks, layer)
+    b = block_assignment(after, blocks, layer).reindex(a.index)
+    blk = before[blocks].set_index("code").loc[a.index]
+    pop = (
+        pd.to_numeric(blk[population], errors="coerce").fillna(0)
+        if population in blk.columns
+        else pd.Series(0.0, index=a.index)
+    )
+    area = blk.geometry.area
+    moved_mask = (a != b).to_numpy()
+    moved = pd.DataFrame(
+        {
+            "block": a.index[moved_mask],
+            "from_unit": a[moved_mask].to_numpy(),
+            "to_unit": b[moved_mask].to_numpy(),
+            "population": pop[moved_mask].to_numpy(),
+            "area_m2": area[moved_mask].to_numpy(),
+        }
+    )
+    pb = pop.groupby(a).sum().rename("population_before")
+    pa = pop.groupby(b).sum().rename("population_after")
+    ab = area.groupby(a).sum().rename("area_before")
+    aa = area.groupby(b).sum().rename("area_after")
+    units = pd.concat([pb, pa, ab, aa], axis=1).fillna(0.0)
+    units["population_change"] = units["population_after"] - units["population_before"]
+    units["population_change_pct"] = np.where(
+        units["population_before"] > 0,
+        100
+        * units["population_change"]
+        / units["population_before"].where(units["population_before"] > 0, 1),
+        np.nan,
+    )
+    units["status"] = np.select(
+        [
+            units["area_before"] == 0,
+            units["area_after"] == 0,
+            units.index.isin(set(moved["from_unit"]) | set(moved["to_unit"])),
+        ],
+        ["new", "removed", "changed"],
+        "unchanged",
+    )
+    units.index.name = "unit"
+    return moved, units
