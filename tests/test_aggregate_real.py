@@ -52,9 +52,17 @@ def msoas(plymouth: Path) -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def national(shared_data: Path) -> pd.DataFrame:
-    imd = read_published(shared_data / "imd2019" / IMD_FILE)
-    pop = read_published(shared_data / "imd2019" / POP_FILE)
-    return pd.DataFrame({"rank": imd[RANK], "decile": imd[DECILE], "population": pop[POP]})
+    code = "LSOA code (2011)"
+    imd = lg.read_indicators(
+        shared_data / "imd2019" / IMD_FILE, code=code, columns={RANK: "rank", DECILE: "decile"}
+    )
+    pop = lg.read_indicators(
+        shared_data / "imd2019" / POP_FILE, code=code, columns={POP: "population"}
+    )
+    # Cross-check the reader against pandas told about the published format.
+    raw = read_published(shared_data / "imd2019" / IMD_FILE)
+    assert (imd["rank"] == raw[RANK]).all() and len(imd) == 32_844
+    return imd.join(pop)
 
 
 @pytest.fixture(scope="module")
