@@ -38,6 +38,7 @@ _LAZY: dict[str, str] = {
     "read_indicators": "localitygeo.indicators",
     "aggregate": "localitygeo.aggregate",
     "imd_summary": "localitygeo.imd",
+    "compare": "localitygeo.compare",
     "theil_decomposition": "localitygeo.inequality",
     "inequality": "localitygeo.inequality",
 }

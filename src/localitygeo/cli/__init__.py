@@ -29,6 +29,7 @@ __all__ = ["main", "reference_markdown"]
 # Command name -> "module:function". Add one line per sub-command.
 _COMMANDS: dict[str, str] = {
     "validate": "localitygeo.cli.validate_cmd:validate",
+    "aggregate": "localitygeo.cli.aggregate_cmd:aggregate",
     "lookup": "localitygeo.cli.lookup_cmd:lookup",
     "example": "localitygeo.cli.example_cmd:example",
     "map": "localitygeo.cli.map_cmd:map_command",
