@@ -192,6 +192,7 @@ T2 = TARGET.iloc[:2]
         ({"intensive": ["rank"], "weight": "rank"}, DataError, "weight column 'rank' is inten"),
         ({"extensive": "pop"}, DataError, "list of column names"),
         ({"extensive": ["pop"], "method": "centroid"}, DataError, "method must be one of"),
+        ({"extensive": ["pop"], "outside_tolerance": 2}, DataError, r"outside_tolerance must lie"),
     ],
 )
 def test_bad_arguments(kwargs: dict[str, object], error: type[Exception], match: str) -> None:
