@@ -8,6 +8,8 @@ localitygeo`` (and the command line's ``--help``) stays fast.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.1.0.dev0"
@@ -44,6 +46,22 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
+
+# Functions that share their module's name (validate in validate.py...). When
+# Python imports such a submodule it sets it as an attribute of the package,
+# which would hide the function: ``lg.validate`` would become a module. The
+# package's class keeps those attributes for the functions.
+_SHADOWED = frozenset(n for n, m in _LAZY.items() if m == f"{__name__}.{n}" and n != "inequality")
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
