@@ -43,6 +43,7 @@ test: setup-test
 bench: setup-test
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_best_fit.py
+	$(BIN)/python benchmarks/bench_aggregate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage site test-output
