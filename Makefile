@@ -14,6 +14,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	bash scripts/fetch-map-assets.sh
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed

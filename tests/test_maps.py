@@ -135,3 +135,17 @@ def test_map_command(tmp_path):
     )
     assert bad.returncode == 2 and "no indicator column 'nope'" in bad.stderr
     assert not (tmp_path / "x.html").exists()
+
+
+def test_inline_map_needs_no_network(city, tmp_path, monkeypatch):
+    from localitygeo.errors import InputError
+
+    path = tmp_path / "offline.html"
+    save(locality_map(city), path, inline=True)
+    text = path.read_text()
+    assert "<script src=" not in text and 'rel="stylesheet" href="http' not in text
+    assert "leaflet" in text.lower() and len(text) > 100_000  # Leaflet itself is embedded
+    monkeypatch.setenv("LOCALITYGEO_MAP_ASSETS", str(tmp_path / "nowhere"))
+    with pytest.raises(InputError, match="fetch-map-assets"):
+        save(locality_map(city), tmp_path / "x.html", inline=True)
+    assert not (tmp_path / "x.html").exists()

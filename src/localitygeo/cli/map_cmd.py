@@ -41,6 +41,12 @@ import click
     help="Attribution line (required for OGL data).",
 )
 @click.option(
+    "--inline",
+    is_flag=True,
+    help="Embed Leaflet so the file works offline (fetch it once with "
+    "scripts/fetch-map-assets.sh).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -58,6 +64,7 @@ def map_command(
     tolerance: float,
     title: str | None,
     attribution: str,
+    inline: bool,
     output: Path,
 ) -> int:
     """Write an interactive map of the boundary set at PATH to one HTML file."""
@@ -91,6 +98,6 @@ def map_command(
         title=title,
         attribution=attribution,
     )
-    size = save(m, output)
+    size = save(m, output, inline=inline)
     click.echo(f"wrote {output} ({size / 1024:,.0f} KiB)")
     return 0

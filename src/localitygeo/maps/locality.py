@@ -204,7 +204,7 @@ def locality_map(
     root: Any = m.get_root()
     root.html.add_child(
         folium.Element(
-            '<div class="localitygeo-legend" style="position:fixed;bottom:24px;left:12px;'
+            '<div class="localitygeo-legend" style="position:fixed;bottom:28px;right:12px;'
             'z-index:999;background:white;padding:8px;font:12px sans-serif;border:1px solid #999">'
             f"<strong>{heading}</strong>{rows}"
             f'<div style="margin-top:4px;color:#555">{html.escape(attribution)}</div></div>'
