@@ -188,6 +188,7 @@ def locality_map(
             json.loads(_escaped(outline, ["code", "name"]).to_json()),
             name=html.escape(key.replace("_", " ").title() + " boundaries"),
             show=show,
+            interactive=False,
             style_function=lambda f, w=weight, d=dash: {
                 "fill": False,
                 "color": "#111111",
