@@ -5,14 +5,14 @@ which parent unit (an LSOA, a ward, a locality) holds most of it and by how
 much. Shares are of area by default, or of a weight carried by a finer layer
 (such as the population of output areas).
 
-The area computation is vectorised with shapely 2:
-
-1. an STRtree of the parents and each child's point-on-surface give the
-   parent that certainly holds part of the child;
-2. a prepared ``within`` test settles every child that lies wholly inside that
-   parent (share exactly 1) without any overlay;
-3. only the remaining children are intersected with the parents they
-   intersect, in chunks spread over threads (GEOS releases the GIL).
+Area shares are exact: the area of every child ∩ parent pair is computed from
+the two boundaries (where they cross, and Green's theorem), vectorised in
+numpy, without building intersection geometries (see
+``localitygeo._overlap``). Layers generalised separately (output areas and
+LSOAs, LSOAs and wards) make almost every child poke out of its parent by
+slivers far thinner than a millimetre; those slivers are what a per-pair
+GEOS overlay spends its time on, and here they cost no more than any other
+crossing. Shares agree with a GEOS overlay to about 1e-12 of the child's area.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from localitygeo._overlap import intersection_areas
 from localitygeo.crs import ensure_projected, same_crs
 from localitygeo.errors import ColumnError, DataError, GeometryError, InputError, format_codes
 
@@ -45,8 +46,8 @@ ASSIGNMENT_COLUMNS = [
 
 Progress = Callable[[int, int], None]
 
-_CHUNK = 8192
 _NEGLIGIBLE = 1e-9
+_POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
 
 
 def best_fit(
@@ -77,10 +78,11 @@ def best_fit(
         Reproject ``child``, ``parent`` and ``weights`` to this CRS before
         measuring. Without it, all must already share one projected CRS.
     threads : int, optional
-        Worker threads for the overlay step (default: the number of CPUs,
-        at most 4).
+        Worker threads for the GEOS steps (geometry validity checks and
+        repairs; default: the number of CPUs, at most 4). The area engine
+        itself runs in one thread.
     progress : callable, optional
-        Called as ``progress(done, total)`` while children are overlaid.
+        Called as ``progress(done, total)`` while areas are computed.
 
     Returns
     -------
@@ -100,9 +102,16 @@ def best_fit(
     InputError
         Codes are missing or repeated.
     GeometryError
-        A child or parent has null or empty geometry, or a child has no area.
+        A child or parent has null or empty geometry or is not a polygon, or a
+        child has no area.
     ColumnError
         ``weight_column`` is not a column of ``weights``.
+
+    Notes
+    -----
+    Invalid geometries are repaired (in a copy) with
+    :func:`shapely.make_valid` first, as a GEOS overlay would need. Shares
+    below one part in a billion are dropped as floating-point noise.
     """
     if crs is not None:
         child, parent = child.to_crs(crs), parent.to_crs(crs)
@@ -112,8 +121,8 @@ def best_fit(
         _check_codes(frame, what)
     same_crs(child, parent, ("child layer", "parent layer"))
 
-    cgeom = _measurable(child, "child layer")
-    pgeom = _measurable(parent, "parent layer")
+    cgeom = _measurable(child, "child layer", threads)
+    pgeom = _measurable(parent, "parent layer", threads)
     c_area = shapely.area(cgeom)
     if (c_area <= 0).any():
         codes = child["code"].to_numpy()[c_area <= 0]
@@ -151,8 +160,13 @@ def _check_codes(frame: gpd.GeoDataFrame, what: str) -> None:
         raise InputError(f"{what} has duplicate codes: {format_codes(sorted(set(codes[dup])))}")
 
 
-def _measurable(frame: gpd.GeoDataFrame, what: str) -> np.ndarray:
-    """Return the geometries as an array, repairing invalid ones in a copy."""
+def _measurable(frame: gpd.GeoDataFrame, what: str, threads: int | None = None) -> np.ndarray:
+    """Return the geometries as an array, repairing invalid ones in a copy.
+
+    Every geometry is a valid Polygon or MultiPolygon afterwards (possibly
+    empty if a repair left nothing of area). Null, empty or non-polygonal
+    input raises :class:`GeometryError`.
+    """
     geoms = np.asarray(frame.geometry.array, dtype=object)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if empty.any():
@@ -162,73 +176,72 @@ def _measurable(frame: gpd.GeoDataFrame, what: str) -> np.ndarray:
             layer=what,
             code=str(codes[0]),
         )
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
+    kind = shapely.get_type_id(geoms)
+    other = ~np.isin(kind, (*_POLYGONAL, 7))
+    if other.any():
+        codes = frame["code"].to_numpy()[other]
+        raise GeometryError(
+            f"{len(codes)} feature(s) are not polygons: {format_codes(codes)}",
+            layer=what,
+            code=str(codes[0]),
+        )
+    fix = ~_in_threads(shapely.is_valid, geoms, threads) | (kind == 7)
+    if fix.any():
         geoms = geoms.copy()
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        geoms[fix] = [_polygonal(g) for g in shapely.make_valid(geoms[fix])]
     return geoms
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """Return the polygonal part of a valid geometry (a collection's polygons, merged)."""
+    if shapely.get_type_id(geom) in _POLYGONAL:
+        return geom
+    parts = shapely.get_parts(geom)
+    parts = parts[np.isin(shapely.get_type_id(parts), _POLYGONAL)]
+    if len(parts) == 0:
+        return shapely.Polygon()
+    return shapely.union_all(parts)
+
+
+def _in_threads(
+    fn: Callable[[np.ndarray], np.ndarray], geoms: np.ndarray, threads: int | None
+) -> np.ndarray:
+    """Apply a vectorised GEOS function in chunks over threads (GEOS releases the GIL)."""
+    workers = threads if threads is not None else min(4, os.cpu_count() or 1)
+    if workers <= 1 or len(geoms) < 2048:
+        return fn(geoms)
+    parts = np.array_split(geoms, 4 * workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return np.concatenate(list(pool.map(fn, parts)))
 
 
 def _area_pairs(
     cgeom: np.ndarray,
     pgeom: np.ndarray,
-    tree: shapely.STRtree,
-    threads: int | None,
-    progress: Progress | None,
+    tree: shapely.STRtree | None = None,
+    threads: int | None = None,
+    progress: Progress | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (child index, parent index, intersection area) for overlapping pairs."""
+    """Return (child index, parent index, intersection area) for overlapping pairs.
+
+    Geometries must be valid (as :func:`_measurable` returns them). ``tree``
+    and ``threads`` are accepted for callers written against the earlier
+    overlay-based version; the engine builds its own index and runs in one
+    thread. Only pairs with a positive area are returned.
+    """
+    c_ok = np.flatnonzero(~shapely.is_empty(cgeom))
+    p_ok = np.flatnonzero(~shapely.is_empty(pgeom))
     n = len(cgeom)
-    # 1. The parent holding each child's point on surface (first one if several).
-    rep = shapely.point_on_surface(cgeom)
-    rc, rp = tree.query(rep, predicate="within")
-    first = np.unique(rc, return_index=True)[1]
-    rc, rp = rc[first], rp[first]
-    # 2. Children wholly within that parent need no overlay.
-    shapely.prepare(pgeom)
-    inside = shapely.within(cgeom[rc], pgeom[rp])
-    done_c, done_p = rc[inside], rp[inside]
-    done_area = shapely.area(cgeom[done_c])
-    # 3. Everything else: intersect with every parent it intersects.
-    rest = np.setdiff1d(np.arange(n), done_c, assume_unique=True)
-    qc, qp = tree.query(cgeom[rest], predicate="intersects")
-    qc = rest[qc]
-    areas = _overlay_areas(cgeom, pgeom, qc, qp, threads, progress, len(done_c), n)
-    pos = areas > 0
-    return (
-        np.concatenate([done_c, qc[pos]]),
-        np.concatenate([done_p, qp[pos]]),
-        np.concatenate([done_area, areas[pos]]),
-    )
+    report = None
+    if progress is not None:
+        prog = progress
 
+        def report(done: int, total: int) -> None:
+            prog(n * done // max(total, 1), n)
 
-def _overlay_areas(
-    cgeom: np.ndarray,
-    pgeom: np.ndarray,
-    qc: np.ndarray,
-    qp: np.ndarray,
-    threads: int | None,
-    progress: Progress | None,
-    done: int,
-    total: int,
-) -> np.ndarray:
-    if len(qc) == 0:
-        if progress is not None:
-            progress(total, total)
-        return np.zeros(0)
-    chunks = [slice(i, i + _CHUNK) for i in range(0, len(qc), _CHUNK)]
-    workers = threads or min(4, os.cpu_count() or 1)
-
-    def one(sl: slice) -> np.ndarray:
-        return shapely.area(shapely.intersection(cgeom[qc[sl]], pgeom[qp[sl]]))
-
-    out = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for k, res in enumerate(pool.map(one, chunks)):
-            out.append(res)
-            if progress is not None:
-                frac = min(1.0, (k + 1) / len(chunks))
-                progress(done + int(frac * (total - done)), total)
-    return np.concatenate(out)
+    i, j, area = intersection_areas(cgeom[c_ok], pgeom[p_ok], progress=report)
+    pos = area > 0
+    return c_ok[i[pos]], p_ok[j[pos]], area[pos]
 
 
 def _weight_pairs(
@@ -258,7 +271,9 @@ def _weight_pairs(
     frame = frame[frame["c"] >= 0]
     totals = frame.groupby("c")["w"].sum()
     in_parent = frame[frame["p"] >= 0].groupby(["c", "p"], as_index=False)["w"].sum()
-    in_parent["share"] = in_parent["w"].to_numpy() / totals.loc[in_parent["c"]].to_numpy()
+    total = totals.loc[in_parent["c"]].to_numpy()
+    weight = in_parent["w"].to_numpy()
+    in_parent["share"] = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
     has_weight = np.zeros(len(cgeom), dtype=bool)
     has_weight[totals.index[totals.to_numpy() > 0].to_numpy()] = True
     in_parent = in_parent[has_weight[in_parent["c"].to_numpy()]]
