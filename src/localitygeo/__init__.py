@@ -36,6 +36,7 @@ _LAZY: dict[str, str] = {
     "realign": "localitygeo.realign",
     "apply_moves": "localitygeo.realign",
     "diff": "localitygeo.realign",
+    "Diff": "localitygeo.realign",
     # aggregate
     "read_indicators": "localitygeo.indicators",
     "aggregate": "localitygeo.aggregate",

@@ -12,6 +12,8 @@ blocks, and :func:`diff` reports what moved and how each unit changed.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -21,9 +23,34 @@ from localitygeo.boundaries import BoundarySet
 from localitygeo.errors import ColumnError
 from localitygeo.nesting import best_fit
 
-__all__ = ["apply_moves", "block_assignment", "diff", "realign"]
+__all__ = ["Diff", "apply_moves", "block_assignment", "diff", "realign"]
 
 MOVE_COLUMNS = ["block", "from_unit", "to_unit", "parent", "population", "area_m2", "reason"]
+
+
+class Diff(NamedTuple):
+    """What a change did to one layer: the result of :func:`diff`.
+
+    It unpacks as ``moved, units = diff(...)``.
+
+    Attributes
+    ----------
+    moved : pandas.DataFrame
+        One row per block whose unit changed: ``block``, ``from_unit``,
+        ``to_unit``, ``population`` and ``area_m2``.
+    units : pandas.DataFrame
+        Per unit (index ``unit``): population and area before and after, the
+        absolute and percentage change and ``status``.
+    layer : str
+        The layer compared.
+    blocks : str
+        The layer of blocks it is built from.
+    """
+
+    moved: pd.DataFrame
+    units: pd.DataFrame
+    layer: str
+    blocks: str
 
 
 def block_assignment(bset: BoundarySet, blocks: str, layer: str) -> pd.Series:
@@ -162,13 +189,13 @@ def apply_moves(bset: BoundarySet, layer: str, blocks: str, moves: pd.DataFrame)
 
 def diff(
     before: BoundarySet, after: BoundarySet, layer: str, blocks: str, population: str = "population"
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> Diff:
     """Compare a layer before and after a change.
 
     Returns
     -------
-    tuple of pandas.DataFrame
-        ``(moved, units)``: the blocks whose unit changed (``block``,
+    Diff
+        ``(moved, units, layer, blocks)``: the blocks whose unit changed (``block``,
         ``from_unit``, ``to_unit``, ``population``, ``area_m2``) and, per
         unit, population and area before and after with absolute and
         percentage change and ``status`` (``"new"``, ``"removed"``,
@@ -216,4 +243,4 @@ def diff(
         "unchanged",
     )
     units.index.name = "unit"
-    return moved, units
+    return Diff(moved, units, layer, blocks)
