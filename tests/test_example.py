@@ -23,8 +23,9 @@ def city():
 
 def test_regenerates_byte_identical(tmp_path):
     write_example_city(tmp_path)
-    names = sorted(p.name for p in COMMITTED.iterdir() if p.is_file())
-    assert names == sorted(p.name for p in tmp_path.iterdir())
+    names = sorted(str(p.relative_to(COMMITTED)) for p in COMMITTED.rglob("*") if p.is_file())
+    assert names == sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert "proposals/realign-to-wards.toml" in names
     _match, mismatch, errors = filecmp.cmpfiles(COMMITTED, tmp_path, names, shallow=False)
     assert not mismatch and not errors
 

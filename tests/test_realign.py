@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from localitygeo import BoundarySet, read_boundaries, read_layer, validate
+from localitygeo import BoundarySet, apply, read_boundaries, read_layer, validate
 from localitygeo.boundaries import NestingRule
 from localitygeo.realign import apply_moves, diff, realign
 
@@ -24,16 +24,17 @@ def city():
 
 
 def test_example_city_realigns_onto_wards(city):
-    moves = realign(city, "neighbourhood", "ward", "small_area")
+    proposal = realign(city, "neighbourhood", "ward")
+    moves = proposal.moves
     assert len(moves) > 0 and moves["reason"].str.len().gt(0).all()
-    after = apply_moves(city, "neighbourhood", "small_area", moves)
+    # one reassign operation per pair of units, covering every moved block once
+    assert {o.op for o in proposal.operations} == {"reassign"}
+    blocks = [b for o in proposal.operations for b in o["blocks"]]
+    assert sorted(blocks) == sorted(moves["block"])
+    after = apply(city, proposal)
+    # Localities are rebuilt from the realigned neighbourhoods, so nothing fails to nest.
     report = validate(after, rules=["not-nested", "orphan"])
-    ward_issues = report.issues[report.issues["message"].str.contains("one ward")]
-    assert ward_issues.empty, ward_issues["message"].tolist()
-    # Localities are still the old polygons: blocks that changed neighbourhood
-    # across a locality edge now show up against them (rebuilding localities
-    # from neighbourhoods is open work).
-    assert set(report.issues["rule"]) <= {"not-nested"}
+    assert report.ok, report.issues["message"].tolist()
     # Neighbourhoods that straddled before are exactly the ones that gave blocks away.
     before = validate(city, rules=["not-nested"])
     straddlers = {c[0] for c in before.issues["codes"]}
@@ -45,13 +46,21 @@ def test_example_city_realigns_onto_wards(city):
     assert union_b.symmetric_difference(union_a).area < 1e-3
     assert city["neighbourhood"]["code"].tolist()[:3] == ["EXN01", "EXN02", "EXN03"]  # untouched
     # Idempotent: a second run proposes nothing.
-    assert realign(after, "neighbourhood", "ward", "small_area").empty
+    again = realign(after, "neighbourhood", "ward")
+    assert not again.operations and again.moves is not None and again.moves.empty
+
+
+def test_apply_moves_changes_only_the_layer(city):
+    moves = realign(city, "neighbourhood", "ward").moves
+    after = apply_moves(city, "neighbourhood", "small_area", moves)
+    assert after["locality"] is city["locality"]
+    assert validate(after, rules=["not-nested"]).issues["message"].str.contains("one ward").sum() == 0
 
 
 def test_diff_gives_back_the_moves(city):
-    moves = realign(city, "neighbourhood", "ward", "small_area")
-    after = apply_moves(city, "neighbourhood", "small_area", moves)
-    moved, units = diff(city, after, "neighbourhood", "small_area")
+    moves = realign(city, "neighbourhood", "ward").moves
+    after = apply(city, realign(city, "neighbourhood", "ward"))
+    moved, units = diff(city, after, "neighbourhood")
     assert set(moved["block"]) == set(moves["block"])
     assert moved["population"].sum() == pytest.approx(moves["population"].sum())
     assert units["population_change"].sum() == pytest.approx(0.0)
@@ -71,12 +80,12 @@ def test_plymouth_msoas_realigned_onto_wards(plymouth):
     )
     before = validate(bset, rules=["not-nested"])
     assert len(before.issues) > 10
-    moves = realign(bset, "msoa", "ward", "oa")
-    after = apply_moves(bset, "msoa", "oa", moves)
+    proposal = realign(bset, "msoa", "ward", "oa")
+    after = apply(bset.with_blocks("msoa", "oa"), proposal)
     report = validate(after, rules=["not-nested", "orphan"])
     assert report.ok, report.issues["message"].head().tolist()
     assert after["msoa"].area.sum() == pytest.approx(oa.area.sum(), rel=1e-9)
-    assert realign(after, "msoa", "ward", "oa").empty
+    assert not realign(after, "msoa", "ward").operations
 
 
 @st.composite
@@ -100,7 +109,7 @@ def test_realign_invariants(layout):
     unit_layer = dissolve_by(blocks, units)
     ward_layer = dissolve_by(blocks, parents)
     bset = BoundarySet.from_layers({"block": blocks, "unit": unit_layer, "ward": ward_layer})
-    moves = realign(bset, "unit", "ward", "block")
+    moves = realign(bset, "unit", "ward", "block").moves
     after = apply_moves(bset, "unit", "block", moves)
     # Every unit now lies in one ward; totals and union are conserved.
     per_unit = after["block"].groupby("unit")["ward"].nunique()
@@ -109,4 +118,4 @@ def test_realign_invariants(layout):
     assert np.isclose(after["block"]["population"].sum(), sum(pops))
     moved, _ = diff(bset, after, "unit", "block")
     assert set(moved["block"]) == set(moves["block"])
-    assert realign(after, "unit", "ward", "block").empty
+    assert not realign(after, "unit", "ward", "block").operations

@@ -34,6 +34,12 @@ _LAZY: dict[str, str] = {
     "find_overlaps": "localitygeo.coverage",
     # change
     "realign": "localitygeo.realign",
+    "apply": "localitygeo.change",
+    "Proposal": "localitygeo.proposal",
+    "Operation": "localitygeo.proposal",
+    "read_proposal": "localitygeo.proposal",
+    "impact": "localitygeo.impact",
+    "Impact": "localitygeo.impact",
     "apply_moves": "localitygeo.realign",
     "diff": "localitygeo.realign",
     "Diff": "localitygeo.realign",

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     from pyproj import CRS
 
+    from localitygeo.blocks import BlockSpec
+
 __all__ = [
     "MANIFEST_NAME",
     "BoundarySet",
@@ -78,8 +80,8 @@ class LayerSpec:
         CRS to assume when the file declares none.
     title : str
         Human-readable name of the layer, for reports and maps.
-    extra : dict
-        Any further keys (for extensions such as building blocks).
+    blocks : BlockSpec or None
+        How the layer is built from a finer layer's blocks, if it is.
     """
 
     key: str
@@ -90,7 +92,7 @@ class LayerSpec:
     engine: Literal["pyogrio", "fiona"] = "pyogrio"
     crs_in: str | None = None
     title: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    blocks: BlockSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,10 @@ class BoundarySet:
         What was done on reading (reprojections), for reports.
     description : str
         Free text from the manifest.
+    built_from : dict of str to str
+        Layers built from blocks: built layer key -> blocks layer key. The
+        blocks layer has a column named after the built layer holding each
+        block's unit code.
     """
 
     name: str
@@ -165,6 +171,7 @@ class BoundarySet:
     notes: tuple[str, ...] = ()
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    built_from: Mapping[str, str] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> gpd.GeoDataFrame:
         """Return layer ``key`` (raises ManifestError naming the layers that exist)."""
@@ -206,6 +213,38 @@ class BoundarySet:
                     layer=key,
                 )
         return replace(self, layers={**self.layers, **layers})
+
+    def with_blocks(self, layer: str, blocks: str, column: str | None = None) -> BoundarySet:
+        """Return a copy in which ``layer`` is built from the units of ``blocks``.
+
+        Parameters
+        ----------
+        layer, blocks : str
+            Layer keys.
+        column : str, optional
+            Column of ``blocks`` holding each block's unit code (default:
+            ``layer``). Without such a column each block goes to its
+            best-fit unit by area.
+
+        Returns
+        -------
+        BoundarySet
+            A new set: the blocks layer carries the assignment in a column
+            named ``layer`` and ``layer``'s geometry is the union of its
+            blocks. This set is unchanged.
+        """
+        from localitygeo.blocks import BlockSpec, build_declared
+
+        for key in (layer, blocks):
+            self[key]
+        specs = {layer: BlockSpec(layer=blocks, column=column)}
+        frames, built, notes = build_declared(dict(self.layers), specs, self.source)
+        return replace(
+            self,
+            layers=frames,
+            built_from={**self.built_from, **built},
+            notes=(*self.notes, *notes),
+        )
 
     @classmethod
     def from_layers(
@@ -382,8 +421,13 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
             engine=_engine(spec.get("engine", "pyogrio"), key, p),
             crs_in=spec.get("crs_in"),
             title=spec.get("title", key.replace("_", " ")),
-            extra={k: v for k, v in spec.items() if k == "blocks"},
         )
+    for key, spec in layers_raw.items():
+        if "blocks" in spec:
+            from localitygeo.blocks import parse_block_spec
+
+            block_spec = parse_block_spec(spec["blocks"], key, p, set(layers))
+            layers[key] = replace(layers[key], blocks=block_spec)
     rules: list[NestingRule] = []
     nesting_raw = raw.get("nesting", [])
     if not isinstance(nesting_raw, list):
@@ -492,6 +536,13 @@ def read_boundaries(path: str | Path) -> BoundarySet:
                 f"layer '{key}' reprojected from {gdf.crs.to_string()} to {target.to_string()}"
             )
             frames[key] = gdf.to_crs(target)
+    block_specs = {k: ls.blocks for k, ls in spec["layers"].items() if ls.blocks is not None}
+    built_from: dict[str, str] = {}
+    if block_specs:
+        from localitygeo.blocks import build_declared
+
+        frames, built_from, built_notes = build_declared(frames, block_specs, str(p))
+        notes.extend(built_notes)
     return BoundarySet(
         name=spec["name"],
         crs=target,
@@ -503,4 +554,5 @@ def read_boundaries(path: str | Path) -> BoundarySet:
         notes=tuple(notes),
         description=spec["description"],
         extra=spec["extra"],
+        built_from=built_from,
     )

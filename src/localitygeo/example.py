@@ -294,12 +294,16 @@ path = "neighbourhoods.geojson"
 code = "code"
 name = "name"
 title = "Neighbourhoods"
+# each neighbourhood is the union of its small areas, as the lookup says
+blocks = {{ layer = "small_area", lookup = "small_area_lookup.csv", unit_code = "neighbourhood" }}
 
 [layers.locality]
 path = "localities.geojson"
 code = "code"
 name = "name"
 title = "Localities"
+# each locality is the union of its neighbourhoods (their 'locality' column)
+blocks = "neighbourhood"
 
 [[nesting]]
 child = "small_area"
@@ -319,6 +323,22 @@ tolerance = 0.01
 [checks]
 gap_tolerance_m2 = 1.0
 overlap_tolerance_m2 = 1.0
+"""
+
+_PROPOSAL = """\
+# A 2011-style review: change neighbourhood boundaries to fit ward boundaries.
+# Try it:  localitygeo impact boundaries/example-city \\
+#            --proposal boundaries/example-city/proposals/realign-to-wards.toml -o report.html
+name = "Neighbourhoods fitted to wards"
+description = \"\"\"Like Plymouth's 2011 review (recommendation R10): every neighbourhood is \\
+made to lie in one ward by moving the fewest residents' small areas to a neighbouring \\
+neighbourhood in the same ward. Localities follow their neighbourhoods.\"\"\"
+
+[[operations]]
+op = "realign"
+layer = "neighbourhood"
+to = "ward"
+population = "population"
 """
 
 
@@ -352,6 +372,8 @@ def write_example_city(folder: str | Path, seed: int = 2011) -> Path:
         columns={"code": "small_area"}
     )
     write_text_atomic(out / "small_area_lookup.csv", lookup.to_csv(index=False))
+    (out / "proposals").mkdir(exist_ok=True)
+    write_text_atomic(out / "proposals" / "realign-to-wards.toml", _PROPOSAL)
     return write_text_atomic(out / "boundaries.toml", _MANIFEST.format(seed=seed))
 
 

@@ -6,29 +6,34 @@ boundaries onto ward boundaries. Units (neighbourhoods) are unions of blocks
 each unit a *home* parent — the one holding most of its population — and
 moves every block lying in another parent to a neighbouring unit whose home
 is that parent. A piece with no such neighbour becomes a new unit named after
-its parent (flagged ``new``). :func:`apply_moves` rebuilds the layer from its
-blocks, and :func:`diff` reports what moved and how each unit changed.
+its parent (flagged ``new``). The result is a
+:class:`~localitygeo.proposal.Proposal` of ``reassign`` operations, which
+:func:`localitygeo.apply` carries out; :func:`diff` reports what moved and
+how each unit changed.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from localitygeo import blocks as _blocks
 from localitygeo.boundaries import BoundarySet
 from localitygeo.errors import ColumnError
-from localitygeo.nesting import best_fit
+from localitygeo.proposal import Operation, Proposal
 
 __all__ = ["Diff", "apply_moves", "block_assignment", "diff", "realign"]
 
 MOVE_COLUMNS = ["block", "from_unit", "to_unit", "parent", "population", "area_m2", "reason"]
 
 
-class Diff(NamedTuple):
+@dataclass(frozen=True)
+class Diff:
     """What a change did to one layer: the result of :func:`diff`.
 
     It unpacks as ``moved, units = diff(...)``.
@@ -52,6 +57,10 @@ class Diff(NamedTuple):
     layer: str
     blocks: str
 
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        """Unpack as ``moved, units``."""
+        return iter((self.moved, self.units))
+
 
 def block_assignment(bset: BoundarySet, blocks: str, layer: str) -> pd.Series:
     """Return the unit of ``layer`` each block belongs to (index: block code).
@@ -59,11 +68,7 @@ def block_assignment(bset: BoundarySet, blocks: str, layer: str) -> pd.Series:
     Uses the blocks layer's column named ``layer`` when it has one (a lookup
     kept with the blocks), otherwise each block's best-fit unit by area.
     """
-    b = bset[blocks]
-    if layer in b.columns:
-        return pd.Series(b[layer].to_numpy(dtype=object), index=b["code"].to_numpy(), name=layer)
-    fit = best_fit(b, bset[layer])
-    return pd.Series(fit["parent_code"].to_numpy(dtype=object), index=fit["child_code"], name=layer)
+    return _blocks.block_assignment(bset[blocks], bset[layer], layer)
 
 
 def _adjacency(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -74,28 +79,95 @@ def _adjacency(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def realign(
-    bset: BoundarySet, layer: str, to: str, blocks: str, *, population: str = "population"
-) -> pd.DataFrame:
+    bset: BoundarySet,
+    layer: str,
+    to: str,
+    blocks: str | None = None,
+    *,
+    population: str = "population",
+) -> Proposal:
     """Propose block moves that make every unit of ``layer`` nest in ``to``.
 
     Parameters
     ----------
     bset : BoundarySet
-        Holds ``layer`` (units), ``to`` (parents) and ``blocks``.
-    layer, to, blocks : str
+        Holds ``layer`` (units), ``to`` (parents) and the blocks.
+    layer, to : str
         Layer keys.
+    blocks : str, optional
+        The layer of blocks. Default: the one ``layer`` is built from (a
+        manifest's ``blocks = ...``). When given for a layer that is not
+        built from it, each block's unit is its column named ``layer`` or
+        its best-fit unit.
     population : str, default "population"
-        Column of ``blocks`` to minimise the population moved; area when
+        Column of the blocks to minimise the population moved; area when
         the column is absent.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per moved block: ``block``, ``from_unit``, ``to_unit``,
-        ``parent`` (the parent the block lies in), ``population``,
-        ``area_m2`` and ``reason``. Empty when the layer already nests, so a
+    Proposal
+        ``reassign`` operations, one per pair of units (a new unit's first
+        one with ``new = true``), each with its ``reason``; ``.moves`` lists
+        every block moved: ``block``, ``from_unit``, ``to_unit``, ``parent``
+        (the parent the block lies in), ``population``, ``area_m2`` and
+        ``reason``. It has no operation when the layer already nests, so a
         second run on the realigned set proposes nothing.
+
+    Raises
+    ------
+    ManifestError
+        ``blocks`` is not given and ``layer`` is not built from blocks.
     """
+    if blocks is None:
+        blocks = bset.built_from.get(layer)
+        if blocks is None:
+            from localitygeo.errors import ManifestError
+
+            raise ManifestError(
+                f"layer '{layer}' is not built from blocks: pass blocks=, or declare "
+                f'blocks = "<finer layer>" in its manifest table',
+                path=bset.path,
+                layer=layer,
+            )
+    moves = _moves(bset, layer, to, blocks, population)
+    return Proposal(
+        name=f"Realign {layer} onto {to}",
+        description=(
+            f"Moves {len(moves)} {blocks} block(s) so that every {layer} lies in one {to}."
+        ),
+        operations=_as_operations(bset, moves, layer, to),
+        moves=moves,
+    )
+
+
+def _as_operations(
+    bset: BoundarySet, moves: pd.DataFrame, layer: str, to: str
+) -> tuple[Operation, ...]:
+    """Group moved blocks into one reassign operation per (from unit, to unit)."""
+    if moves.empty:
+        return ()
+    existing = set(bset[layer]["code"])
+    parents = bset[to].set_index("code")
+    ops: list[Operation] = []
+    for (src, dst), group in moves.groupby(["from_unit", "to_unit"], sort=False):
+        params: dict[str, object] = {
+            "layer": layer,
+            "blocks": group["block"].tolist(),
+            "from": src,
+            "to": dst,
+        }
+        if dst not in existing:
+            parent = group["parent"].iloc[0]
+            pname = parents["name"].get(parent) if "name" in parents.columns else None
+            params["new"] = True
+            params["name"] = f"{pname or parent} (new {layer})"
+            existing.add(dst)
+        params["reason"] = group["reason"].iloc[0]
+        ops.append(Operation("reassign", params, position=len(ops) + 1))
+    return tuple(ops)
+
+
+def _moves(bset: BoundarySet, layer: str, to: str, blocks: str, population: str) -> pd.DataFrame:
     b = bset[blocks].reset_index(drop=True)
     unit = block_assignment(bset, blocks, layer).reindex(b["code"]).to_numpy(dtype=object)
     parent = block_assignment(bset, blocks, to).reindex(b["code"]).to_numpy(dtype=object)
@@ -158,9 +230,13 @@ def realign(
 def apply_moves(bset: BoundarySet, layer: str, blocks: str, moves: pd.DataFrame) -> BoundarySet:
     """Return a new set whose ``layer`` is rebuilt from its blocks after ``moves``.
 
-    Unit geometry is the union of its blocks, so neighbours share edges
-    exactly. New units (codes absent before) are named after the parent in
-    ``moves`` and flagged ``new``. The input set is not modified.
+    A lower-level companion of :func:`localitygeo.apply` for a table of moves
+    (``block``, ``to_unit``, ``parent``) such as ``realign(...).moves``. Unit
+    geometry is the union of its blocks, so neighbours share edges exactly.
+    New units (codes absent before) are named after the parent in ``moves``
+    and flagged ``new``. Only ``layer`` and ``blocks`` change; use
+    :func:`localitygeo.apply` to rebuild the layers built from ``layer`` too.
+    The input set is not modified.
     """
     assignment = block_assignment(bset, blocks, layer).copy()
     assignment.loc[moves["block"].to_numpy()] = moves["to_unit"].to_numpy()
@@ -188,9 +264,24 @@ def apply_moves(bset: BoundarySet, layer: str, blocks: str, moves: pd.DataFrame)
 
 
 def diff(
-    before: BoundarySet, after: BoundarySet, layer: str, blocks: str, population: str = "population"
+    before: BoundarySet,
+    after: BoundarySet,
+    layer: str,
+    blocks: str | None = None,
+    population: str = "population",
 ) -> Diff:
     """Compare a layer before and after a change.
+
+    Parameters
+    ----------
+    before, after : BoundarySet
+        The set before and after (for instance from :func:`localitygeo.apply`).
+    layer : str
+        The layer to compare.
+    blocks : str, optional
+        Its blocks (default: the layer it is built from in ``before``).
+    population : str, default "population"
+        Column of the blocks counted as population (zero when absent).
 
     Returns
     -------
@@ -201,6 +292,14 @@ def diff(
         percentage change and ``status`` (``"new"``, ``"removed"``,
         ``"changed"`` or ``"unchanged"``).
     """
+    if blocks is None:
+        blocks = before.built_from.get(layer) or after.built_from.get(layer)
+        if blocks is None:
+            from localitygeo.errors import ManifestError
+
+            raise ManifestError(
+                f"layer '{layer}' is not built from blocks: pass blocks=", layer=layer
+            )
     a = block_assignment(before, blocks, layer)
     b = block_assignment(after, blocks, layer).reindex(a.index)
     blk = before[blocks].set_index("code").loc[a.index]
