@@ -33,6 +33,8 @@ _COMMANDS: dict[str, str] = {
     "lookup": "localitygeo.cli.lookup_cmd:lookup",
     "example": "localitygeo.cli.example_cmd:example",
     "map": "localitygeo.cli.map_cmd:map_command",
+    "impact": "localitygeo.cli.impact_cmd:impact",
+    "realign": "localitygeo.cli.realign_cmd:realign",
 }
 
 

@@ -1,0 +1,54 @@
+"""``localitygeo realign``: write the proposal that makes a layer nest in another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--layer", required=True, help="Layer to realign (built from blocks).")
+@click.option("--to", "to", required=True, help="Layer every unit must lie in (e.g. ward).")
+@click.option(
+    "--blocks", default=None, help="Blocks layer (default: the one --layer is built from)."
+)
+@click.option(
+    "--population",
+    default="population",
+    show_default=True,
+    help="Column of the blocks whose moves are kept smallest (area when absent).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Proposal file (TOML) to write, e.g. boundaries/<set>/proposals/realign.toml.",
+)
+def realign(
+    path: Path, layer: str, to: str, blocks: str | None, population: str, output: Path
+) -> int:
+    """Propose the block moves that make every unit of --layer lie in one unit of --to.
+
+    The proposal lists one reassign operation per pair of units, each with its
+    reason; review or edit it, then run `localitygeo impact`.
+    """
+    from localitygeo._atomic import write_text_atomic
+    from localitygeo.boundaries import read_boundaries
+    from localitygeo.realign import realign as propose
+
+    bset = read_boundaries(path)
+    proposal = propose(bset, layer, to, blocks, population=population)
+    if not proposal.operations:
+        click.echo(f"every {layer} already lies in one {to}: nothing to propose")
+        return 0
+    write_text_atomic(output, proposal.to_toml())
+    moves = proposal.moves
+    assert moves is not None
+    click.echo(
+        f"{len(moves)} block(s), {moves['population'].sum():,.0f} people, in "
+        f"{len(proposal.operations)} operation(s); wrote {output}"
+    )
+    return 0

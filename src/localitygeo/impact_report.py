@@ -1,0 +1,248 @@
+"""Render an :class:`~localitygeo.impact.Impact` as an HTML, Markdown or JSON report.
+
+The HTML report is one self-contained file (styles inline, no script of its
+own): a plain-language summary first, then the measures and changed units of
+each layer, the before/after map when one is given, and the moved blocks.
+Every name and value from the boundary files is escaped. Templates are
+Jinja2 files shipped in ``localitygeo/templates``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+from localitygeo.impact import Impact
+
+__all__ = ["FORMATS", "render_impact", "write_impact"]
+
+Format = Literal["html", "md", "json"]
+#: The report formats and their usual file suffixes.
+FORMATS: dict[str, str] = {"html": ".html", "md": ".md", "json": ".json"}
+
+_ATTRIBUTION = (
+    "Where real boundaries are shown: contains OS data © Crown copyright and database right, "
+    "and ONS data, licensed under the Open Government Licence v3.0."
+)
+
+
+def _num(value: Any, kind: str = "") -> str:
+    """Format a number for people: thousands separators, percentages, no NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, str):
+        return value
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "signed-pct":
+        return f"{value:+.1f}%"
+    if kind == "int" or (float(value).is_integer() and abs(value) >= 1):
+        return f"{value:,.0f}"
+    if kind == "signed":
+        return f"{value:+,.1f}"
+    return f"{value:,.3f}"
+
+
+def _metric_kind(metric: str) -> str:
+    if metric.startswith("share of") or "share of inequality" in metric:
+        return "pct"
+    if metric.startswith("largest deviation"):
+        return "pct"
+    if metric in ("units", "mean population") or metric.startswith("units split"):
+        return "int"
+    return ""
+
+
+def _metric_rows(im: Impact) -> dict[str, list[dict[str, str]]]:
+    out: dict[str, list[dict[str, str]]] = {k: [] for k in im.layers}
+    for row in im.metrics.itertuples():
+        kind = _metric_kind(str(row.metric))
+        change = f"{100 * row.change:.1f} pts" if kind == "pct" else _num(row.change, kind)
+        if row.change > 0 and not change.startswith("+"):
+            change = "+" + change
+        out[str(row.layer)].append(
+            {
+                "metric": str(row.metric),
+                "before": _num(row.before, kind),
+                "after": _num(row.after, kind),
+                "change": change if row.change != 0 else "0",
+            }
+        )
+    return out
+
+
+def _unit_rows(im: Impact) -> tuple[dict[str, list[str]], dict[str, list[dict[str, str]]]]:
+    columns: dict[str, list[str]] = {}
+    rows: dict[str, list[dict[str, str]]] = {}
+    for layer, table in im.units.items():
+        t = table[table["status"] != "unchanged"].reset_index()
+        keep = ["unit", "name", "status"]
+        if im.population:
+            keep += [
+                "population_before",
+                "population_after",
+                "population_change",
+                "population_change_pct",
+                "deviation_before",
+                "deviation_after",
+            ]
+        keep += ["polsby_popper_before", "polsby_popper_after"]
+        keep += [c for c in t.columns if c.startswith("parents_")]
+        keep += [
+            c
+            for c in t.columns
+            if c.endswith(("_before", "_after")) and c not in keep and not c.startswith("area")
+        ]
+        columns[layer] = keep
+        formatted = []
+        for rec in t[keep].to_dict("records"):
+            cells = {}
+            for c, v in rec.items():
+                if c.startswith("deviation"):
+                    cells[c] = _num(v, "pct")
+                elif c == "population_change_pct":
+                    cells[c] = _num(v, "signed-pct")
+                elif c == "population_change":
+                    cells[c] = f"{v:+,.0f}"
+                elif c.startswith(("population", "parents")):
+                    cells[c] = _num(v, "int")
+                else:
+                    cells[c] = _num(v) if not isinstance(v, str) else v
+            formatted.append(cells)
+        rows[layer] = formatted
+    return columns, rows
+
+
+def _moved_rows(im: Impact) -> list[dict[str, str]]:
+    return [
+        {
+            "layer": str(r.layer),
+            "block": str(r.block),
+            "from_unit": str(r.from_unit),
+            "to_unit": str(r.to_unit),
+            "population": _num(r.population, "int") if im.population else "–",
+            "area": f"{r.area_m2 / 10_000:,.2f}",
+        }
+        for r in im.moved.itertuples()
+    ]
+
+
+def _md_escape(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    if isinstance(value, dict):
+        return {k: _md_escape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_md_escape(v) for v in value]
+    return value
+
+
+def render_impact(
+    im: Impact,
+    fmt: Format = "html",
+    *,
+    set_name: str = "",
+    map_html: str | None = None,
+    attribution: str = _ATTRIBUTION,
+) -> str:
+    """Return the report text.
+
+    Parameters
+    ----------
+    im : Impact
+        From :func:`localitygeo.impact`.
+    fmt : {"html", "md", "json"}, default "html"
+        The format. All three carry the same content.
+    set_name : str
+        The boundary set's name, shown under the title.
+    map_html : str, optional
+        A complete HTML page (a saved map) embedded in the HTML report as an
+        ``iframe`` ``srcdoc``, so the report stays one file.
+    attribution : str
+        Footer line.
+
+    Returns
+    -------
+    str
+        The report.
+    """
+    if fmt == "json":
+        return im.to_json() + "\n"
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r}; formats are: {', '.join(FORMATS)}")
+    import jinja2
+
+    from localitygeo import __version__
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("localitygeo", "templates"),
+        autoescape=fmt == "html",
+        trim_blocks=fmt == "html",
+        lstrip_blocks=fmt == "html",
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    columns, changed = _unit_rows(im)
+    context: dict[str, Any] = {
+        "im": im,
+        "set_name": set_name,
+        "metrics": _metric_rows(im),
+        "unit_columns": columns,
+        "headers": {k: [c.replace("_", " ") for c in v] for k, v in columns.items()},
+        "changed": changed,
+        "moved": _moved_rows(im),
+        "map_html": map_html,
+        "version": __version__,
+        "attribution": attribution,
+    }
+    if fmt == "md":
+        context = {k: (_md_escape(v) if k != "im" else v) for k, v in context.items()}
+        context["im"] = _MdImpact(im)
+    return env.get_template(f"impact.{fmt}.j2").render(**context)
+
+
+class _MdImpact:
+    """The fields of an Impact that the Markdown template shows, with pipes escaped."""
+
+    def __init__(self, im: Impact) -> None:
+        self.name = _md_escape(im.name)
+        self.description = _md_escape(im.description)
+        self.summary = _md_escape(list(im.summary))
+        self.layers = im.layers
+        self.notes = _md_escape(list(im.notes))
+
+
+def write_impact(
+    im: Impact,
+    path: str | Path,
+    fmt: Format | None = None,
+    **kwargs: Any,
+) -> int:
+    """Write the report atomically and return its size in bytes.
+
+    Parameters
+    ----------
+    im : Impact
+        From :func:`localitygeo.impact`.
+    path : str or pathlib.Path
+        The file to write; nothing is written if rendering fails.
+    fmt : {"html", "md", "json"}, optional
+        Default: from the suffix (``.md``, ``.json``, otherwise HTML).
+    **kwargs
+        Passed to :func:`render_impact`.
+
+    Returns
+    -------
+    int
+        Bytes written.
+    """
+    from localitygeo._atomic import write_text_atomic
+
+    p = Path(path)
+    if fmt is None:
+        fmt = {".md": "md", ".json": "json"}.get(p.suffix.lower(), "html")  # type: ignore[assignment]
+    assert fmt is not None
+    text = render_impact(im, fmt, **kwargs)
+    write_text_atomic(p, text)
+    return len(text.encode("utf-8"))
