@@ -54,7 +54,9 @@ def test_apply_moves_changes_only_the_layer(city):
     moves = realign(city, "neighbourhood", "ward").moves
     after = apply_moves(city, "neighbourhood", "small_area", moves)
     assert after["locality"] is city["locality"]
-    assert validate(after, rules=["not-nested"]).issues["message"].str.contains("one ward").sum() == 0
+    assert (
+        validate(after, rules=["not-nested"]).issues["message"].str.contains("one ward").sum() == 0
+    )
 
 
 def test_diff_gives_back_the_moves(city):

@@ -1,0 +1,212 @@
+"""Impact metrics and reports of a boundary change."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from localitygeo import apply, impact, read_boundaries, read_proposal
+from localitygeo.errors import ColumnError
+from localitygeo.impact import polsby_popper
+from localitygeo.impact_report import render_impact, write_impact
+from localitygeo.inequality import theil_decomposition
+from localitygeo.proposal import Proposal
+
+REPO = Path(__file__).resolve().parents[1]
+CITY = REPO / "boundaries" / "example-city"
+PROPOSAL = CITY / "proposals" / "realign-to-wards.toml"
+
+
+@pytest.fixture(scope="module")
+def city():
+    return read_boundaries(CITY)
+
+
+@pytest.fixture(scope="module")
+def change(city):
+    proposal = read_proposal(PROPOSAL)
+    after = apply(city, proposal)
+    return city, after, proposal, impact(city, after, proposal, indicators=["imd_score"])
+
+
+def test_polsby_popper_by_hand():
+    square = shapely.box(0, 0, 10, 10)
+    strip = shapely.box(0, 0, 100, 1)
+    got = polsby_popper([square, strip, shapely.Point(0, 0).buffer(5, 256)])
+    assert got[0] == pytest.approx(math.pi / 4)
+    assert got[1] == pytest.approx(4 * math.pi * 100 / 202**2)
+    assert got[2] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_population_per_unit_matches_an_independent_count(change):
+    before, after, _, im = change
+    sa = before["small_area"]
+    lookup = pd.read_csv(CITY / "small_area_lookup.csv").set_index("small_area")
+    pop = sa.set_index("code")["population"]
+    by_hand = pop.groupby(lookup["neighbourhood"].reindex(pop.index)).sum()
+    t = im.units["neighbourhood"]
+    assert (t["population_before"].reindex(by_hand.index) == by_hand).all()
+    assert t["population_before"].sum() == t["population_after"].sum() == pop.sum()
+    # after: counted from the realigned blocks' column
+    after_hand = pop.groupby(after["small_area"].set_index("code")["neighbourhood"]).sum()
+    assert (t["population_after"].reindex(after_hand.index) == after_hand).all()
+    loc = im.units["locality"]
+    assert loc["population_after"].sum() == pop.sum()
+
+
+def test_moved_blocks_and_summary(change):
+    before, after, _, im = change
+    moved = im.moved[im.moved["layer"] == "neighbourhood"]
+    a = before["small_area"].set_index("code")["neighbourhood"]
+    b = after["small_area"].set_index("code")["neighbourhood"]
+    assert set(moved["block"]) == set(a.index[a != b])
+    people = before["small_area"].set_index("code")["population"][moved["block"]].sum()
+    assert moved["population"].sum() == people
+    assert (
+        f"{len(moved)} small_area block(s) change neighbourhood, with {people:,} people"
+        in (im.summary[0])
+    )
+    assert any("more than one ward (neighbourhood): 8 before, 0 after" in s for s in im.summary)
+
+
+def test_metrics_against_direct_computation(change):
+    _before, after, _, im = change
+    m = im.metrics.set_index(["layer", "metric"])
+    t = im.units["neighbourhood"]
+    dev = t["population_after"] / t["population_after"].mean() - 1
+    assert m.loc[("neighbourhood", "share of units more than 10% from the mean"), "after"] == (
+        pytest.approx((dev.abs() > 0.10).mean())
+    )
+    assert m.loc[("neighbourhood", "largest deviation from the mean"), "after"] == pytest.approx(
+        dev.abs().max()
+    )
+    pp = polsby_popper(after["neighbourhood"].geometry.to_numpy())
+    assert m.loc[("neighbourhood", "mean Polsby-Popper compactness"), "after"] == pytest.approx(
+        pp.mean()
+    )
+    assert m.loc[("neighbourhood", "units split across more than one ward"), "before"] == 8
+    assert m.loc[("neighbourhood", "units split across more than one ward"), "after"] == 0
+    sa = after["small_area"]
+    loc_of = after["neighbourhood"].set_index("code")["locality"].reindex(sa["neighbourhood"])
+    dec = theil_decomposition(sa["imd_score"], loc_of.to_numpy(), sa["population"])
+    key = ("locality", "imd_score: between-locality share of inequality")
+    assert m.loc[key, "after"] == pytest.approx(dec.between_share)
+    # population-weighted mean score of one changed unit, by hand
+    unit = t.index[t["status"] == "changed"][0]
+    rows = sa[sa["neighbourhood"] == unit]
+    want = np.average(rows["imd_score"], weights=rows["population"])
+    assert t.loc[unit, "imd_score_after"] == pytest.approx(want)
+
+
+def test_no_change_reports_no_change(city):
+    nothing = Proposal.from_dict(
+        {
+            "name": "noop",
+            "operations": [
+                {"op": "rename", "layer": "neighbourhood", "unit": "EXN01", "name": "Same place"}
+            ],
+        }
+    )
+    im = impact(city, apply(city, nothing), nothing)
+    assert im.moved.empty
+    assert im.summary == ["'noop' changes no boundary: no small_area block moves."]
+    assert (im.metrics["change"] == 0).all()
+
+
+def test_unknown_columns_are_errors(city):
+    with pytest.raises(ColumnError, match="no column\\(s\\) crime"):
+        impact(city, city, indicators=["crime"])
+    with pytest.raises(ColumnError, match="no column 'electorate'"):
+        impact(city, city, population="electorate")
+
+
+def test_reports_carry_the_same_content_and_escape_names(city, tmp_path):
+    evil = "<img src=x onerror=alert(1)>|pipe"
+    proposal = Proposal.from_dict(
+        {
+            "name": "Rename & move",
+            "operations": [
+                {"op": "rename", "layer": "neighbourhood", "unit": "EXN14", "name": evil},
+                {"op": "realign", "layer": "neighbourhood", "to": "ward"},
+            ],
+        }
+    )
+    after = apply(city, proposal)
+    im = impact(city, after, proposal)
+    html = render_impact(im, "html", set_name=city.name)
+    assert evil not in html and "&lt;img src=x onerror=alert(1)&gt;|pipe" in html
+    assert html.index("Summary") < html.index("measures before and after")
+    md = render_impact(im, "md")
+    assert "\\|pipe" in md and "## Summary" in md
+    data = json.loads(render_impact(im, "json"))
+    assert data["summary"] == im.summary
+    assert {u["unit"] for u in data["units"]["neighbourhood"]} == set(
+        im.units["neighbourhood"].index
+    )
+    size = write_impact(im, tmp_path / "r.md")
+    assert size == (tmp_path / "r.md").stat().st_size
+
+
+def _cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("localitygeo")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, check=False)
+
+
+def test_impact_command_writes_each_format(tmp_path):
+    for suffix in ("html", "md", "json"):
+        out = tmp_path / f"report.{suffix}"
+        r = _cli(
+            "impact",
+            str(CITY),
+            "--proposal",
+            str(PROPOSAL),
+            "--indicator",
+            "imd_score",
+            "--no-map",
+            "-o",
+            str(out),
+        )
+        assert r.returncode == 0, r.stderr
+        assert out.exists() and "small_area block(s) change neighbourhood" in out.read_text()
+    assert "wrote" in r.stdout
+
+
+def test_impact_command_bad_input_exits_2_and_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = 'x'\n[[operations]]\nop = 'merge'\nlayer = 'neighbourhood'\n")
+    out = tmp_path / "report.html"
+    r = _cli("impact", str(CITY), "--proposal", str(bad), "-o", str(out))
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert str(bad) in r.stderr and "operation 1 (merge): missing key(s)" in r.stderr
+    assert not out.exists()
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text(
+        "name = 'x'\n[[operations]]\nop = 'move'\nlayer = 'neighbourhood'\nunit = 'EXN77'\n"
+        "to = 'EXL1'\n"
+    )
+    r = _cli("impact", str(CITY), "--proposal", str(unknown), "-o", str(out))
+    assert r.returncode == 2 and "feature EXN77" in r.stderr and not out.exists()
+
+
+def test_realign_command_writes_a_proposal_that_applies(tmp_path, city):
+    out = tmp_path / "realign.toml"
+    r = _cli("realign", str(CITY), "--layer", "neighbourhood", "--to", "ward", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    proposal = read_proposal(out)
+    assert {o.op for o in proposal.operations} == {"reassign"}
+    assert all(o.get("reason") for o in proposal.operations)
+    after = apply(city, proposal)
+    shipped = apply(city, read_proposal(PROPOSAL))
+    assert (
+        after["small_area"]["neighbourhood"].tolist()
+        == shipped["small_area"]["neighbourhood"].tolist()
+    )
