@@ -146,6 +146,8 @@ class _Work:
             if unknown:
                 raise self.fail(f"leaves {below} blocks with unknown {key} {format_codes(unknown)}")
             units = self.frames[key]
+            if "new" not in units.columns:  # every rebuilt layer flags its new units
+                units = units.assign(new=False)
             self.frames[key] = build_from_blocks(bl, key, units, layer=key, source=self.bset.source)
             rebuilt.add(key)
         self.dirty.clear()
