@@ -7,6 +7,7 @@ from pathlib import Path
 import hypothesis.strategies as st
 import numpy as np
 import pytest
+import shapely
 from hypothesis import HealthCheck, given, settings
 
 from localitygeo import BoundarySet, apply, read_boundaries, read_layer, validate
@@ -35,6 +36,9 @@ def test_example_city_realigns_onto_wards(city):
     # Localities are rebuilt from the realigned neighbourhoods, so nothing fails to nest.
     report = validate(after, rules=["not-nested", "orphan"])
     assert report.ok, report.issues["message"].tolist()
+    # every neighbourhood and locality is still one piece
+    for key in ("neighbourhood", "locality"):
+        assert (after[key].geom_type == "Polygon").all(), key
     # Neighbourhoods that straddled before are exactly the ones that gave blocks away.
     before = validate(city, rules=["not-nested"])
     straddlers = {c[0] for c in before.issues["codes"]}
@@ -87,6 +91,12 @@ def test_plymouth_msoas_realigned_onto_wards(plymouth):
     report = validate(after, rules=["not-nested", "orphan"])
     assert report.ok, report.issues["message"].head().tolist()
     assert after["msoa"].area.sum() == pytest.approx(oa.area.sum(), rel=1e-9)
+    # no MSOA-unit falls into more pieces than it had (OA slivers make a few multi-part)
+    built = bset.with_blocks("msoa", "oa")["msoa"]
+    parts = dict(zip(built["code"], shapely.get_num_geometries(built.geometry), strict=True))
+    now = shapely.get_num_geometries(after["msoa"].geometry)
+    for code, k in zip(after["msoa"]["code"], now, strict=True):
+        assert k <= parts.get(code, 1), code
     assert not realign(after, "msoa", "ward").operations
 
 
@@ -121,3 +131,30 @@ def test_realign_invariants(layout):
     moved, _ = diff(bset, after, "unit", "block")
     assert set(moved["block"]) == set(moves["block"])
     assert not realign(after, "unit", "ward", "block").operations
+
+
+def test_units_stay_contiguous_when_a_bridge_moves():
+    # P is a U whose two arms (in ward W1) meet only through column 2 (ward W2).
+    nx, ny = 4, 3
+    layout = {
+        (0, 0): "P", (1, 0): "P", (2, 0): "P", (3, 0): "R",
+        (0, 1): "Q", (1, 1): "Q", (2, 1): "P", (3, 1): "R",
+        (0, 2): "P", (1, 2): "P", (2, 2): "P", (3, 2): "R",
+    }  # fmt: skip
+    pops = {(0, 0): 100, (1, 0): 100, (0, 2): 50, (1, 2): 50}
+    units = [layout[(i % nx, i // nx)] for i in range(nx * ny)]
+    pop = [pops.get((i % nx, i // nx), 60) for i in range(nx * ny)]
+    wards = ["W1" if i % nx < 2 else "W2" for i in range(nx * ny)]
+    blocks = grid_layer(nx, ny).assign(population=pop, unit=units, ward=wards)
+    bset = BoundarySet.from_layers(
+        {"block": blocks, "unit": dissolve_by(blocks, units), "ward": dissolve_by(blocks, wards)}
+    ).with_blocks("unit", "block")
+    proposal = realign(bset, "unit", "ward")
+    moves = proposal.moves.set_index("block")
+    assert set(moves.index) == {"C002", "C006", "C010", "C008", "C009"}
+    assert (moves.loc[["C002", "C006", "C010"], "to_unit"] == "R").all()
+    assert (moves.loc[["C008", "C009"], "to_unit"] == "Q").all()
+    assert moves.loc["C008", "reason"].startswith("cut off from the rest of unit P")
+    after = apply(bset, proposal)
+    assert (after["unit"].geom_type == "Polygon").all()
+    assert after["block"].groupby("unit")["ward"].nunique().eq(1).all()

@@ -14,7 +14,7 @@ how each unit changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -76,6 +76,78 @@ def _adjacency(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     shared = shapely.length(shapely.intersection(geoms[a], geoms[b]))
     keep = shared > 0  # an edge, not a single point
     return a[keep], b[keep]
+
+
+def _join_neighbours(
+    stray: np.ndarray,
+    new_unit: np.ndarray,
+    parent: np.ndarray,
+    home: pd.Series,
+    a: np.ndarray,
+    n: np.ndarray,
+    reason: np.ndarray,
+    why: Callable[[int, str], str],
+    *,
+    other_unit: bool = False,
+) -> None:
+    """Give stray blocks, wave by wave, to the neighbouring unit at home in their parent.
+
+    Each wave gives every stray block touching a settled block of such a unit
+    to the unit it shares most edges with (ties by code). ``stray`` is
+    cleared for the blocks placed; ``new_unit`` and ``reason`` are updated
+    in place. With ``other_unit`` the neighbour must be another unit.
+    """
+    while stray.any():
+        home_of = home.reindex(new_unit).to_numpy(dtype=object)
+        ok = stray[a] & ~stray[n] & (parent[a] == parent[n]) & (home_of[n] == parent[n])
+        if other_unit:
+            ok &= new_unit[a] != new_unit[n]
+        if not ok.any():
+            return
+        cand = pd.DataFrame({"block": a[ok], "unit": new_unit[n[ok]]})
+        votes = cand.groupby(["block", "unit"]).size().reset_index(name="k")
+        votes = votes.sort_values(["block", "k", "unit"], ascending=[True, False, True])
+        pick = votes.drop_duplicates("block")
+        idx = pick["block"].to_numpy()
+        new_unit[idx] = pick["unit"].to_numpy()
+        reason[idx] = [why(i, u) for i, u in zip(idx, new_unit[idx], strict=True)]
+        stray[idx] = False
+
+
+def _components(label: np.ndarray, a: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Return a component id per block: blocks joined by edges within one label.
+
+    Minimum-label propagation with pointer jumping, vectorised over edges.
+    """
+    comp = np.arange(len(label))
+    same = label[a] == label[n]
+    ea, en = a[same], n[same]
+    while True:
+        nxt = comp.copy()
+        np.minimum.at(nxt, ea, comp[en])
+        nxt = nxt[nxt]
+        if (nxt == comp).all():
+            return comp
+        comp = nxt
+
+
+def _part_counts(unit: np.ndarray, a: np.ndarray, n: np.ndarray) -> pd.Series:
+    comp = _components(unit, a, n)
+    return pd.Series(comp).groupby(unit).nunique()
+
+
+def _cut_off(
+    new_unit: np.ndarray, weight: np.ndarray, a: np.ndarray, n: np.ndarray, before: pd.Series
+) -> np.ndarray:
+    """Blocks in pieces a unit did not have before (all but its heaviest pieces)."""
+    comp = _components(new_unit, a, n)
+    pieces = pd.DataFrame({"unit": new_unit, "comp": comp, "w": weight})
+    per = pieces.groupby(["unit", "comp"])["w"].sum().reset_index()
+    per = per.sort_values(["unit", "w", "comp"], ascending=[True, False, True])
+    per["rank"] = per.groupby("unit").cumcount()
+    allowed = before.reindex(per["unit"]).fillna(1).to_numpy()
+    extra = set(per.loc[per["rank"].to_numpy() >= allowed, "comp"])
+    return np.isin(comp, list(extra))
 
 
 def realign(
@@ -188,30 +260,52 @@ def _moves(bset: BoundarySet, layer: str, to: str, blocks: str, population: str)
     new_unit = unit.copy()
     reason = np.full(len(b), "", dtype=object)
     stray = parent != home.reindex(new_unit).to_numpy()
-    while stray.any():
-        home_of = home.reindex(new_unit).to_numpy(dtype=object)
-        ok = stray[a] & ~stray[n] & (parent[a] == parent[n]) & (home_of[n] == parent[n])
-        if not ok.any():
-            break
-        cand = pd.DataFrame({"block": a[ok], "unit": new_unit[n[ok]]})
-        votes = cand.groupby(["block", "unit"]).size().reset_index(name="k")
-        votes = votes.sort_values(["block", "k", "unit"], ascending=[True, False, True])
-        pick = votes.drop_duplicates("block")
-        idx = pick["block"].to_numpy()
-        new_unit[idx] = pick["unit"].to_numpy()
-        reason[idx] = [
+    parts_before = _part_counts(unit, a, n)
+    _join_neighbours(
+        stray,
+        new_unit,
+        parent,
+        home,
+        a,
+        n,
+        reason,
+        lambda i, u: (
             f"lies in {to} {parent[i]}, outside {layer} {unit[i]}'s {to} {home[unit[i]]}; "
             f"joins neighbouring {layer} {u}"
-            for i, u in zip(idx, new_unit[idx], strict=True)
-        ]
-        stray[idx] = False
-    for i in np.flatnonzero(stray):  # pieces with no neighbour inside their parent
-        created = f"{unit[i]}-{parent[i]}"
-        new_unit[i] = created
-        reason[i] = (
-            f"lies in {to} {parent[i]} where no neighbouring {layer} is at home; "
-            f"forms new {layer} {created}"
-        )
+        ),
+    )
+    # Pieces with no neighbour at home in their parent become new units, one
+    # per connected piece.
+    if stray.any():
+        pieces = _components(np.where(stray, unit + "\x00" + parent, ""), a, n)
+        for k, root in enumerate(pd.unique(pieces[stray])):
+            members = np.flatnonzero(stray & (pieces == root))
+            i = members[0]
+            base = f"{unit[i]}-{parent[i]}"
+            created = base if base not in set(new_unit) else f"{base}-{k + 1}"
+            new_unit[members] = created
+            reason[members] = (
+                f"lies in {to} {parent[i]} where no neighbouring {layer} is at home; "
+                f"forms new {layer} {created}"
+            )
+            home[created] = parent[i]
+    # A unit that lost a bridge may fall apart: its cut-off pieces join a
+    # neighbouring unit at home in the same parent.
+    for _ in range(10):
+        cut = _cut_off(new_unit, weight, a, n, parts_before)
+        if not cut.any():
+            break
+        was = new_unit.copy()
+
+        def cut_reason(i: int, u: str, was: np.ndarray = was) -> str:
+            return (
+                f"cut off from the rest of {layer} {was[i]} once straddling blocks moved; "
+                f"joins neighbouring {layer} {u} in the same {to}"
+            )
+
+        _join_neighbours(cut, new_unit, parent, home, a, n, reason, cut_reason, other_unit=True)
+        if (new_unit == was).all():
+            break
     moved = np.flatnonzero(new_unit != unit)
     return pd.DataFrame(
         {
