@@ -35,6 +35,7 @@ _LAZY: dict[str, str] = {
     # change
     "realign": "localitygeo.realign",
     "apply": "localitygeo.change",
+    "write_boundaries": "localitygeo.export",
     "Proposal": "localitygeo.proposal",
     "Operation": "localitygeo.proposal",
     "read_proposal": "localitygeo.proposal",

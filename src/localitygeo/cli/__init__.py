@@ -34,6 +34,7 @@ _COMMANDS: dict[str, str] = {
     "example": "localitygeo.cli.example_cmd:example",
     "map": "localitygeo.cli.map_cmd:map_command",
     "impact": "localitygeo.cli.impact_cmd:impact",
+    "apply": "localitygeo.cli.apply_cmd:apply_command",
     "realign": "localitygeo.cli.realign_cmd:realign",
 }
 

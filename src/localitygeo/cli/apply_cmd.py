@@ -1,0 +1,43 @@
+"""``localitygeo apply``: carry out a proposal and write the changed boundary set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command(name="apply")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--proposal",
+    "proposal_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Proposal file (TOML).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder to write the changed set to (boundaries.gpkg and boundaries.toml).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the output folder if it exists.")
+def apply_command(path: Path, proposal_path: Path, output: Path, overwrite: bool) -> int:
+    """Apply the proposal to the boundary set at PATH and write the result as a new set.
+
+    The input files are never modified; the output folder appears whole or
+    not at all, and `localitygeo validate` reads it like any other set.
+    """
+    from localitygeo.boundaries import read_boundaries
+    from localitygeo.change import apply
+    from localitygeo.export import write_boundaries
+    from localitygeo.proposal import read_proposal
+
+    proposal = read_proposal(proposal_path)
+    after = apply(read_boundaries(path), proposal)
+    manifest = write_boundaries(after, output, overwrite=overwrite)
+    counts = ", ".join(f"{len(v)} {k}" for k, v in after.layers.items())
+    click.echo(f"applied '{proposal.name}': {counts}; wrote {manifest}")
+    return 0
