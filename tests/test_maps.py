@@ -12,6 +12,7 @@ from localitygeo import aggregate, read_boundaries
 from localitygeo.errors import ColumnError
 from localitygeo.maps import locality_map, save, simplify_coverage
 from localitygeo.maps.locality import neighbour_colours
+from localitygeo.maps.publish import outline_edges, to_web
 
 REPO = Path(__file__).resolve().parents[1]
 EVIL = "<img src=x onerror=alert(1)>"
@@ -32,6 +33,38 @@ def test_coverage_simplification_opens_no_gaps_or_overlaps(city):
     union = shapely.union_all(simple.geometry.values)
     assert union.geom_type == "Polygon" and len(union.interiors) == 0
     assert nbhd.geometry.equals(city["neighbourhood"].geometry)  # input untouched
+
+
+def test_a_coverage_that_is_not_vertex_exact_is_cleaned_not_split(city, recwarn):
+    nbhd = city["neighbourhood"]
+    # Nudge one unit by 1 mm: its edges no longer match its neighbours' vertex for vertex.
+    nudged = nbhd.copy()
+    nudged.loc[0, "geometry"] = shapely.affinity.translate(nbhd.geometry.iloc[0], 0.001, 0.0)
+    assert not shapely.coverage_is_valid(nudged.geometry.values)
+    simple = simplify_coverage(nudged, 25.0)
+    assert shapely.coverage_is_valid(simple.geometry.values)
+    assert not [w for w in recwarn if "vertex-exact" in str(w.message)]
+    assert nudged.geometry.iloc[0].equals(
+        shapely.affinity.translate(nbhd.geometry.iloc[0], 0.001, 0.0)
+    )  # input untouched
+
+
+def test_outline_edges_draw_each_shared_edge_once(city):
+    nbhd = city["neighbourhood"]
+    net = outline_edges(nbhd, 0.0)
+    assert len(net) == 1 and list(net.columns) == ["geometry"]
+    perimeters = shapely.length(nbhd.geometry.values).sum()
+    outer = shapely.union_all(nbhd.geometry.values).boundary.length
+    # Interior edges once, the outer boundary once: (sum of perimeters + outer) / 2.
+    assert net.geometry.iloc[0].length == pytest.approx((perimeters + outer) / 2, rel=1e-9)
+
+
+def test_rounding_for_the_web_keeps_neighbours_edge_matched(city):
+    web = to_web(simplify_coverage(city["small_area"], 10.0), precision=5)
+    assert str(web.crs) == "EPSG:4326"
+    assert shapely.coverage_is_valid(web.geometry.values)
+    coords = shapely.get_coordinates(web.geometry.values)
+    assert np.allclose(coords, np.round(coords, 5), atol=1e-12)
 
 
 def test_neighbours_never_share_a_colour(city):
@@ -62,7 +95,7 @@ def test_choropleth_tooltips_legend_and_attribution(city, tmp_path):
     assert text.count('class="localitygeo-legend"') == 1
     assert "Fictional data" in text
     assert text.count("\u2013") >= 5  # five class ranges in the legend
-    assert '"code": "EXN01"' in text
+    assert '"code":"EXN01"' in text  # compact JSON
     # Localities bold and wards toggleable are both drawn.
     assert "Locality boundaries" in text and "Ward boundaries" in text
 
