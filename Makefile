@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml scripts/fetch-map-assets.sh | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	bash scripts/fetch-map-assets.sh
 	touch $@

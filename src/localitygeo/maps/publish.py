@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import re
@@ -150,6 +151,7 @@ def assets_dir() -> Path:
 
 _SCRIPT = re.compile(r'<script src="(https?://[^"]+)"></script>\s*')
 _STYLE = re.compile(r'<link rel="stylesheet" href="(https?://[^"]+)"/>\s*')
+_ICON = re.compile(r"url\(images/([\w.-]+\.png)\)")
 
 #: Remote files the maps need, by the end of their URL, and the local file in
 #: :func:`assets_dir` that replaces each (fetched by scripts/fetch-map-assets.sh).
@@ -177,7 +179,8 @@ def inline_assets(page: str, folder: Path | None = None) -> str:
     Returns
     -------
     str
-        The page with every asset in :data:`ASSETS` embedded.
+        The page with every asset in :data:`ASSETS` embedded (the icons
+        Leaflet's CSS names as data URIs).
 
     Raises
     ------
@@ -203,9 +206,22 @@ def inline_assets(page: str, folder: Path | None = None) -> str:
         text = local(match.group(1))
         return "" if text is None else f"<script>{text}</script>\n"
 
+    def icon(match: re.Match[str]) -> str:
+        path = where / "images" / match.group(1)
+        if not path.exists():
+            raise InputError(
+                f"Leaflet's icon images/{match.group(1)} for offline maps is missing; "
+                "run scripts/fetch-map-assets.sh",
+                path=where,
+            )
+        return f"url(data:image/png;base64,{base64.b64encode(path.read_bytes()).decode('ascii')})"
+
     def style(match: re.Match[str]) -> str:
         text = local(match.group(1))
-        return "" if text is None else f"<style>{text}</style>\n"
+        if text is None:
+            return ""
+        # Relative icon URLs would resolve against the HTML file: embed them too.
+        return f"<style>{_ICON.sub(icon, text)}</style>\n"
 
     return _STYLE.sub(style, _SCRIPT.sub(script, page))
 
