@@ -8,6 +8,8 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+from branca.element import MacroElement
+from folium.template import Template
 
 from localitygeo.boundaries import BoundarySet
 from localitygeo.maps.locality import DEFAULT_ATTRIBUTION, _escaped, _fmt
@@ -21,6 +23,35 @@ MOVED_COLOUR = "#e34a33"
 
 _POPUP_FIELDS = ["block", "from", "to", "population"]
 _POPUP_LABELS = ["Block", "From", "To", "Population"]
+
+
+class _PaneTitle(MacroElement):
+    """A pane's title as a Leaflet control: above the map, under popups."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var title = L.control({position: "topright"});
+            title.onAdd = function () {
+                var div = L.DomUtil.create("div", "localitygeo-pane-title");
+                div.dataset.side = {{ this.side|tojson }};
+                div.textContent = {{ this.text|tojson }};
+                div.style.cssText = "background:white;padding:4px 10px;"
+                    + "font:bold 14px sans-serif;border:1px solid #999;";
+                return div;
+            };
+            title.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "PaneTitle"
+        self.text = text
+        self.side = text.lower()
 
 
 def _label(code: Any, names: pd.Series) -> str:
@@ -126,7 +157,7 @@ def change_map(
     ]
     bounds = pd.concat([u.geometry for u in units_web]).total_bounds
     west, south, east, north = bounds
-    dual = DualMap(tiles=None, control_scale=True)
+    dual = DualMap(tiles=None, control_scale=True, zoom_snap=0.25)  # fill each pane
     dual.fit_bounds([[south, west], [north, east]])
     heading = html.escape(title or f"Change in {layer.replace('_', ' ')}")
     pane_title = html.escape(
@@ -167,6 +198,7 @@ def change_map(
                 highlight_function=lambda f: {"weight": 3},
                 popup=folium.GeoJsonPopup(fields=_POPUP_FIELDS, aliases=_POPUP_LABELS),
             ).add_to(pane)
+        _PaneTitle(side).add_to(pane)
         folium.LayerControl(collapsed=True).add_to(pane)
     population = float(pd.to_numeric(diff.moved["population"], errors="coerce").sum())
     plural = "s" if len(moved) != 1 else ""
@@ -176,15 +208,6 @@ def change_map(
         else "No block moved"
     )
     root: Any = dual.get_root()
-    for side, left in (("Before", "60px"), ("After", "calc(50% + 60px)")):
-        root.html.add_child(
-            folium.Element(
-                f'<div class="localitygeo-pane-title" data-side="{side.lower()}" '
-                'style="position:absolute;top:10px;z-index:999;background:white;'
-                f'padding:4px 10px;font:bold 14px sans-serif;border:1px solid #999;left:{left}">'
-                f"{side}</div>"
-            )
-        )
     root.html.add_child(
         folium.Element(
             '<div class="localitygeo-legend" style="position:fixed;bottom:40px;right:12px;'
