@@ -283,3 +283,19 @@ def test_inline_change_map_embeds_leaflet_sync(city, change, tmp_path, monkeypat
     with pytest.raises(InputError, match=r"L\.Map\.Sync\.js .*fetch-map-assets"):
         save(change_map(city, after, d), tmp_path / "x.html", inline=True)
     assert not (tmp_path / "x.html").exists()
+
+
+@pytest.mark.realdata
+def test_publishing_plymouth_output_areas_opens_no_gaps_or_overlaps(plymouth, recwarn):
+    # Real ONS layers are not vertex-exact (LSOAs here); publishing must still not
+    # open slivers between neighbours, after simplification and rounding.
+    lsoa = lg.read_layer(plymouth / "lsoa_2011.geojson", code="LSOA11CD").to_crs(27700)
+    assert not shapely.coverage_is_valid(lsoa.geometry.values)
+    web = to_web(simplify_coverage(lsoa, 10.0))
+    assert not [w for w in recwarn if "vertex-exact" in str(w.message)]
+    assert len(web) == len(lsoa)
+    back = web.to_crs(27700)
+    assert lg.find_gaps(back, 1.0).empty and lg.find_overlaps(back, 1.0).empty
+    edges = outline_edges(lsoa, 10.0).geometry.iloc[0]
+    polygons = shapely.length(simplify_coverage(lsoa, 10.0).geometry.values).sum()
+    assert edges.length < 0.6 * polygons  # inner edges drawn once, not twice
