@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml scripts/fetch-map-assets.sh | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	bash scripts/fetch-map-assets.sh
 	touch $@
@@ -40,11 +40,12 @@ test: setup-test
 	$(BIN)/python -m pytest --cov=localitygeo --cov-report=term:skip-covered
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(CURDIR)/site
 
-## bench: national benchmarks (minutes; not part of the tests)
+## bench: national benchmarks and the map size benchmark (minutes; not part of the tests)
 bench: setup-test
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_best_fit.py
 	$(BIN)/python benchmarks/bench_aggregate.py
+	$(BIN)/python benchmarks/bench_map_size.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage site test-output

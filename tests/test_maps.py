@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
+import folium
 import numpy as np
 import pytest
 import shapely
+from folium.plugins import DualMap
 
+import localitygeo as lg
 from localitygeo import aggregate, read_boundaries
 from localitygeo.errors import ColumnError
-from localitygeo.maps import locality_map, save, simplify_coverage
+from localitygeo.maps import change_map, locality_map, save, simplify_coverage
 from localitygeo.maps.locality import neighbour_colours
+from localitygeo.maps.publish import assets_dir, outline_edges, to_web
 
 REPO = Path(__file__).resolve().parents[1]
 EVIL = "<img src=x onerror=alert(1)>"
@@ -32,6 +38,38 @@ def test_coverage_simplification_opens_no_gaps_or_overlaps(city):
     union = shapely.union_all(simple.geometry.values)
     assert union.geom_type == "Polygon" and len(union.interiors) == 0
     assert nbhd.geometry.equals(city["neighbourhood"].geometry)  # input untouched
+
+
+def test_a_coverage_that_is_not_vertex_exact_is_cleaned_not_split(city, recwarn):
+    nbhd = city["neighbourhood"]
+    # Nudge one unit by 1 mm: its edges no longer match its neighbours' vertex for vertex.
+    nudged = nbhd.copy()
+    nudged.loc[0, "geometry"] = shapely.affinity.translate(nbhd.geometry.iloc[0], 0.001, 0.0)
+    assert not shapely.coverage_is_valid(nudged.geometry.values)
+    simple = simplify_coverage(nudged, 25.0)
+    assert shapely.coverage_is_valid(simple.geometry.values)
+    assert not [w for w in recwarn if "vertex-exact" in str(w.message)]
+    assert nudged.geometry.iloc[0].equals(
+        shapely.affinity.translate(nbhd.geometry.iloc[0], 0.001, 0.0)
+    )  # input untouched
+
+
+def test_outline_edges_draw_each_shared_edge_once(city):
+    nbhd = city["neighbourhood"]
+    net = outline_edges(nbhd, 0.0)
+    assert len(net) == 1 and list(net.columns) == ["geometry"]
+    perimeters = shapely.length(nbhd.geometry.values).sum()
+    outer = shapely.union_all(nbhd.geometry.values).boundary.length
+    # Interior edges once, the outer boundary once: (sum of perimeters + outer) / 2.
+    assert net.geometry.iloc[0].length == pytest.approx((perimeters + outer) / 2, rel=1e-9)
+
+
+def test_rounding_for_the_web_keeps_neighbours_edge_matched(city):
+    web = to_web(simplify_coverage(city["small_area"], 10.0), precision=5)
+    assert str(web.crs) == "EPSG:4326"
+    assert shapely.coverage_is_valid(web.geometry.values)
+    coords = shapely.get_coordinates(web.geometry.values)
+    assert np.allclose(coords, np.round(coords, 5), atol=1e-12)
 
 
 def test_neighbours_never_share_a_colour(city):
@@ -62,7 +100,7 @@ def test_choropleth_tooltips_legend_and_attribution(city, tmp_path):
     assert text.count('class="localitygeo-legend"') == 1
     assert "Fictional data" in text
     assert text.count("\u2013") >= 5  # five class ranges in the legend
-    assert '"code": "EXN01"' in text
+    assert '"code":"EXN01"' in text  # compact JSON
     # Localities bold and wards toggleable are both drawn.
     assert "Locality boundaries" in text and "Ward boundaries" in text
 
@@ -149,3 +187,115 @@ def test_inline_map_needs_no_network(city, tmp_path, monkeypatch):
     with pytest.raises(InputError, match="fetch-map-assets"):
         save(locality_map(city), tmp_path / "x.html", inline=True)
     assert not (tmp_path / "x.html").exists()
+
+
+def _moves(bset):
+    """The realignment's block moves (one line to adapt when realign returns a Proposal)."""
+    return lg.realign(bset, "neighbourhood", "ward", "small_area")
+
+
+@pytest.fixture(scope="module")
+def change(city):
+    after = lg.apply_moves(city, "neighbourhood", "small_area", _moves(city))
+    return after, lg.diff(city, after, "neighbourhood", "small_area")
+
+
+def _geojson_layers(text: str) -> list[dict]:
+    """The FeatureCollections a saved folium page embeds, in order."""
+    return [json.loads(m) for m in re.findall(r"_add\((\{.*\})\);", text)]
+
+
+def test_change_map_shows_moved_blocks_on_both_panes(city, change, tmp_path):
+    after, d = change
+    assert len(d.moved) > 0
+    m = change_map(city, after, d)
+    assert isinstance(m, DualMap) and isinstance(m.m1, folium.Map)
+    path = tmp_path / "change.html"
+    save(m, path)
+    text = path.read_text()
+    layers = _geojson_layers(text)
+    blocks = [g for g in layers if g["features"] and "block" in g["features"][0]["properties"]]
+    assert len(blocks) == 2  # one moved-blocks layer per pane
+    for g in blocks:
+        props = [f["properties"] for f in g["features"]]
+        assert sorted(p["block"] for p in props) == sorted(d.moved["block"])
+    first = d.moved.iloc[0]
+    shown = next(p for p in blocks[0]["features"] if p["properties"]["block"] == first["block"])
+    name_from = city["neighbourhood"].set_index("code").loc[first["from_unit"], "name"]
+    name_to = after["neighbourhood"].set_index("code").loc[first["to_unit"], "name"]
+    assert shown["properties"]["from"] == f"{first['from_unit']} {name_from}"
+    assert shown["properties"]["to"] == f"{first['to_unit']} {name_to}"
+    assert shown["properties"]["population"] == f"{int(first['population']):,}"
+    units = [g for g in layers if g["features"] and "code" in g["features"][0]["properties"]]
+    assert [len(g["features"]) for g in units] == [
+        len(city["neighbourhood"]),
+        len(after["neighbourhood"]),
+    ]
+    assert "L.Map.Sync" in text or "Leaflet.Sync" in text
+    total = int(d.moved["population"].sum())
+    assert f"{len(d.moved)} blocks moved, population {total:,}" in text
+
+
+def test_change_map_escapes_names(city, change, tmp_path):
+    after, d = change
+    victim = d.moved["to_unit"].iloc[0]
+    nbhd = after["neighbourhood"].copy()
+    nbhd.loc[nbhd["code"] == victim, "name"] = EVIL
+    path = tmp_path / "evil.html"
+    save(change_map(city, after.with_layers(neighbourhood=nbhd), d, title=EVIL), path)
+    text = path.read_text()
+    assert EVIL not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert after["neighbourhood"].loc[nbhd["code"] == victim, "name"].iloc[0] != EVIL  # untouched
+
+
+def test_change_map_with_nothing_moved(city, tmp_path):
+    d = lg.diff(city, city, "neighbourhood", "small_area")
+    assert d.moved.empty
+    path = tmp_path / "same.html"
+    save(change_map(city, city, d, tiles=None, parents=None), path)
+    text = path.read_text()
+    assert "No block moved" in text
+    assert not [
+        g
+        for g in _geojson_layers(text)
+        if g["features"] and "block" in g["features"][0]["properties"]
+    ]
+    assert "tile.openstreetmap.org" not in text and "Ward boundaries" not in text
+
+
+def test_inline_change_map_embeds_leaflet_sync(city, change, tmp_path, monkeypatch):
+    from localitygeo.errors import InputError
+
+    after, d = change
+    path = tmp_path / "offline.html"
+    save(change_map(city, after, d), path, inline=True)
+    text = path.read_text()
+    assert "<script src=" not in text and 'rel="stylesheet" href="http' not in text
+    assert "L.Map.include" in text or "L.Sync" in text  # Leaflet.Sync itself is embedded
+    assert "url(images/" not in text and "url(data:image/png;base64," in text
+    # Without Leaflet.Sync fetched, saving offline fails and writes nothing.
+    partial = tmp_path / "assets"
+    partial.mkdir()
+    for f in ("leaflet.js", "leaflet.css"):
+        (partial / f).write_text((assets_dir() / f).read_text())
+    monkeypatch.setenv("LOCALITYGEO_MAP_ASSETS", str(partial))
+    with pytest.raises(InputError, match=r"L\.Map\.Sync\.js .*fetch-map-assets"):
+        save(change_map(city, after, d), tmp_path / "x.html", inline=True)
+    assert not (tmp_path / "x.html").exists()
+
+
+@pytest.mark.realdata
+def test_publishing_plymouth_output_areas_opens_no_gaps_or_overlaps(plymouth, recwarn):
+    # Real ONS layers are not vertex-exact (LSOAs here); publishing must still not
+    # open slivers between neighbours, after simplification and rounding.
+    lsoa = lg.read_layer(plymouth / "lsoa_2011.geojson", code="LSOA11CD").to_crs(27700)
+    assert not shapely.coverage_is_valid(lsoa.geometry.values)
+    web = to_web(simplify_coverage(lsoa, 10.0))
+    assert not [w for w in recwarn if "vertex-exact" in str(w.message)]
+    assert len(web) == len(lsoa)
+    back = web.to_crs(27700)
+    assert lg.find_gaps(back, 1.0).empty and lg.find_overlaps(back, 1.0).empty
+    edges = outline_edges(lsoa, 10.0).geometry.iloc[0]
+    polygons = shapely.length(simplify_coverage(lsoa, 10.0).geometry.values).sum()
+    assert edges.length < 0.6 * polygons  # inner edges drawn once, not twice

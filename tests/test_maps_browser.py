@@ -1,17 +1,28 @@
-"""Published maps opened in a real browser: Debian's headless Chromium, no network."""
+"""Published maps opened in a real browser: Debian's headless Chromium, no network.
+
+Every request leaving the page is intercepted: map tiles get a blank PNG made
+here, anything else is refused and recorded, so a page that needs the network
+fails. Each test saves a screenshot in ``test-output/browser/`` (or
+``$LOCALITYGEO_TEST_OUTPUT/browser/``) for a person to look at.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
 
+import localitygeo as lg
 from localitygeo import read_boundaries
-from localitygeo.maps import locality_map, save
+from localitygeo.maps import change_map, locality_map, save
 
 REPO = Path(__file__).resolve().parents[1]
 EVIL = "<img src=x onerror=alert(1)>"
+SHOTS = Path(os.environ.get("LOCALITYGEO_TEST_OUTPUT", REPO / "test-output")) / "browser"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",
@@ -47,23 +58,76 @@ def evil_map(tmp_path_factory):
     return path, len(nbhd)
 
 
+def _blank_png(size: int = 256) -> bytes:
+    """A blank (light grey) PNG tile, built here so nothing is fetched."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    row = b"\x00" + b"\xee" * size  # filter byte, then one grey byte per pixel
+    header = struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * size))
+        + chunk(b"IEND", b"")
+    )
+
+
+TILE = _blank_png()
+
+
+class Page:
+    """A map opened with the network cut off, recording what went wrong."""
+
+    def __init__(self, browser, path: Path, *, wait: bool = True):
+        self.page = browser.new_page(viewport={"width": 1000, "height": 700})
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.refused: list[str] = []
+        self.tiles = 0
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.route("http*://**/*", self._route)
+        self.page.goto(path.as_uri())
+        if wait:
+            self.page.wait_for_selector("path.leaflet-interactive")
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if route.request.resource_type == "image" and url.endswith(".png"):
+            self.tiles += 1
+            route.fulfill(status=200, content_type="image/png", body=TILE)
+        else:
+            self.refused.append(url)
+            route.abort()
+
+    def shot(self, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        out = SHOTS / f"{name}.png"
+        self.page.screenshot(path=str(out))
+        assert out.stat().st_size > 5_000  # something was drawn
+        return out
+
+    def close(self) -> None:
+        self.page.wait_for_timeout(200)  # let late tiles and scripts report
+        self.page.close()
+        assert not self.errors, self.errors  # no console error at all
+        assert not self.refused, self.refused  # nothing but tiles asked for the network
+        assert not self.dialogs, self.dialogs
+
+
 def _open(browser, path: Path):
-    page = browser.new_page(viewport={"width": 1000, "height": 700})
-    errors: list[str] = []
-    dialogs: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    # Cut the network: anything not from the file itself is refused.
-    page.route("http*://**/*", lambda route: route.abort())
-    page.goto(path.as_uri())
-    page.wait_for_selector("path.leaflet-interactive")
-    return page, errors, dialogs
+    p = Page(browser, path)
+    return p.page, p
 
 
-def test_map_draws_offline_with_tooltips_and_legend(browser, evil_map, tmp_path):
+def test_map_draws_offline_with_tooltips_and_legend(browser, evil_map):
     path, n_units = evil_map
-    page, errors, dialogs = _open(browser, path)
+    page, p = _open(browser, path)
     # One interactive path per neighbourhood (outlines are not interactive).
     assert page.locator("path.leaflet-interactive").count() == n_units
     assert page.locator(".localitygeo-legend").is_visible()
@@ -71,16 +135,14 @@ def test_map_draws_offline_with_tooltips_and_legend(browser, evil_map, tmp_path)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector(".leaflet-tooltip")
     assert "EXN" in page.locator(".leaflet-tooltip").inner_text()
-    page.screenshot(path=str(tmp_path / "map.png"))
-    tile_errors = [e for e in errors if "ERR_FAILED" not in e and "net::" not in e]
-    assert not tile_errors, tile_errors  # only the refused background tiles may complain
-    assert not dialogs
-    page.close()
+    p.shot("locality-map")
+    assert p.tiles > 0  # the background asked for tiles, and got blank ones
+    p.close()
 
 
-def test_injected_name_shows_as_text_and_never_runs(browser, evil_map, tmp_path):
+def test_injected_name_shows_as_text_and_never_runs(browser, evil_map):
     path, _ = evil_map
-    page, _errors, dialogs = _open(browser, path)
+    page, p = _open(browser, path)
     assert page.locator("img[src=x]").count() == 0
     # Hover every unit until the one with the injected name shows its tooltip.
     shown = ""
@@ -93,6 +155,99 @@ def test_injected_name_shows_as_text_and_never_runs(browser, evil_map, tmp_path)
             break
     assert EVIL in shown
     assert page.locator("img[src=x]").count() == 0
-    assert not dialogs
-    page.screenshot(path=str(tmp_path / "evil.png"))
-    page.close()
+    p.shot("locality-map-injected-name")
+    p.close()
+
+
+def test_a_page_that_needs_the_network_fails_the_check(browser, tmp_path):
+    # The harness itself: a map saved without inline assets asks for Leaflet
+    # from a CDN, is refused, and its scripts fail; close() must catch that.
+    city = read_boundaries(REPO / "boundaries" / "example-city")
+    path = tmp_path / "online.html"
+    save(locality_map(city), path)
+    p = Page(browser, path, wait=False)
+    p.page.wait_for_timeout(500)
+    assert any("leaflet" in url for url in p.refused)
+    assert any("L is not defined" in e for e in p.errors), p.errors
+    with pytest.raises(AssertionError):
+        p.close()
+
+
+def _moves(bset):
+    """The realignment's block moves (one line to adapt when realign returns a Proposal)."""
+    return lg.realign(bset, "neighbourhood", "ward", "small_area")
+
+
+@pytest.fixture(scope="module")
+def change(tmp_path_factory):
+    city = read_boundaries(REPO / "boundaries" / "example-city")
+    after = lg.apply_moves(city, "neighbourhood", "small_area", _moves(city))
+    d = lg.diff(city, after, "neighbourhood", "small_area")
+    # One unit that loses blocks gets a hostile name, in the after set too.
+    victim = d.moved["from_unit"].iloc[0]
+    named = {}
+    for key, bset in (("before", city), ("after", after)):
+        nbhd = bset["neighbourhood"].copy()
+        nbhd.loc[nbhd["code"] == victim, "name"] = EVIL
+        named[key] = bset.with_layers(neighbourhood=nbhd)
+    path = tmp_path_factory.mktemp("maps") / "change.html"
+    save(change_map(named["before"], named["after"], d), path, inline=True)
+    return path, d, victim
+
+
+def _moved_paths(page, pane: int):
+    return page.locator(".folium-map").nth(pane).locator('path[fill="#e34a33"]')
+
+
+def test_change_map_draws_both_panes_and_the_moved_blocks(browser, change):
+    path, d, _ = change
+    page, p = _open(browser, path)
+    panes = page.locator(".folium-map")
+    assert panes.count() == 2
+    left, right = (panes.nth(i).bounding_box() for i in range(2))
+    assert left["x"] + left["width"] <= right["x"] + 1  # side by side
+    titles = [
+        page.locator(f'.localitygeo-pane-title[data-side="{s}"]') for s in ("before", "after")
+    ]
+    assert [t.inner_text() for t in titles] == ["Before", "After"]
+    n_before = page.locator(".folium-map").nth(0).locator("path.leaflet-interactive").count()
+    n_after = page.locator(".folium-map").nth(1).locator("path.leaflet-interactive").count()
+    moved = len(d.moved)
+    # Units plus one path per moved block on each pane.
+    assert n_before == (d.units["area_before"] > 0).sum() + moved
+    assert n_after == (d.units["area_after"] > 0).sum() + moved
+    assert _moved_paths(page, 0).count() == moved and _moved_paths(page, 1).count() == moved
+    assert f"{moved} blocks moved" in page.locator(".localitygeo-legend").inner_text()
+    # The panes move together (Leaflet.Sync): zoom the left one, the right one follows.
+    zooms = (
+        "() => Object.keys(window).filter(k => /^map_[0-9a-f]+$/.test(k))"
+        ".map(k => window[k].getZoom())"
+    )
+    start = page.evaluate(zooms)
+    assert len(start) == 2 and start[0] == start[1]
+    panes.nth(0).locator(".leaflet-control-zoom-in").click()
+    page.wait_for_function(f"() => ({zooms})().every(z => z === {start[0] + 1})")
+    p.shot("change-map")
+    p.close()
+
+
+def test_change_map_popup_names_from_to_and_population(browser, change):
+    path, d, victim = change
+    page, p = _open(browser, path)
+    row = d.moved[d.moved["from_unit"] == victim].iloc[0]
+    text = ""
+    blocks = _moved_paths(page, 1)
+    for i in range(blocks.count()):
+        blocks.nth(i).click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        if row["block"] in popup.inner_text():
+            text = popup.inner_text()
+            break
+    assert row["block"] in text
+    assert f"{victim} {EVIL}" in text  # the hostile name is shown as text...
+    assert page.locator("img[src=x]").count() == 0  # ...and never becomes an element
+    assert row["to_unit"] in text
+    assert f"{int(row['population']):,}" in text
+    p.shot("change-map-popup")
+    p.close()

@@ -3,6 +3,9 @@
 - :func:`locality_map` draws a layer coloured by an indicator (classes from
   mapclassify) or, without one, by locality with neighbours never sharing a
   colour; locality outlines bold on top and wards as a toggleable layer.
+- :func:`change_map` draws a layer before and after a change (the
+  :class:`~localitygeo.Diff` from :func:`localitygeo.diff`) in two
+  synchronised panes, with the moved blocks highlighted and a popup on each.
 - :func:`simplify_coverage` simplifies a whole layer at once with shapely's
   ``coverage_simplify`` so no gaps or overlaps open between neighbours.
 - :func:`save` writes the map as one HTML file, atomically, and returns its
@@ -13,7 +16,8 @@ Every name and value shown in tooltips, legends and titles is HTML-escaped.
 
 from __future__ import annotations
 
+from localitygeo.maps.change import change_map
 from localitygeo.maps.locality import locality_map
 from localitygeo.maps.publish import save, simplify_coverage
 
-__all__ = ["locality_map", "save", "simplify_coverage"]
+__all__ = ["change_map", "locality_map", "save", "simplify_coverage"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -13,7 +14,7 @@ import shapely
 
 from localitygeo.boundaries import BoundarySet
 from localitygeo.errors import ColumnError, ManifestError
-from localitygeo.maps.publish import simplify_coverage, to_web
+from localitygeo.maps.publish import outline_edges, simplify_coverage, to_web
 
 __all__ = ["SCHEMES", "locality_map", "neighbour_colours"]
 
@@ -88,7 +89,9 @@ def locality_map(
     k: int = 5,
     localities: str | None = "locality",
     wards: str | None = "ward",
+    outlines: Sequence[str] = (),
     tolerance_m: float = 10.0,
+    precision: int = 5,
     title: str | None = None,
     attribution: str = DEFAULT_ATTRIBUTION,
 ) -> Any:
@@ -113,8 +116,13 @@ def locality_map(
     localities, wards : str or None
         Layers drawn as bold outlines on top and as a toggleable overlay;
         ``None`` (or a layer the set lacks) leaves them out.
+    outlines : sequence of str, optional
+        Further layers drawn as thin outlines (shown, and toggleable), such as
+        ``("lsoa", "msoa")`` under an output-area map.
     tolerance_m : float, default 10.0
         Coverage simplification tolerance in metres (0 keeps every vertex).
+    precision : int, default 5
+        Decimal places of longitude/latitude kept (5 is about 1 m).
     title : str, optional
         Title shown on the map (escaped).
     attribution : str
@@ -123,8 +131,10 @@ def locality_map(
     Returns
     -------
     folium.Map
-        With tooltips showing code, name and the indicator, a legend, a layer
-        control and bounds fitted to the data.
+        With tooltips showing code, name (left out when no unit has a name
+        other than its code) and the indicator, a legend, a layer control
+        and bounds fitted to the data. Outline layers are drawn from their
+        shared edges, each edge once, with no attributes.
     """
     import folium
     import mapclassify
@@ -142,9 +152,16 @@ def locality_map(
         )
     if scheme not in SCHEMES:
         raise ManifestError(f"unknown scheme '{scheme}'; choose from {', '.join(SCHEMES)}")
-    shown = to_web(simplify_coverage(units, tolerance_m))
-    fields = ["code", "name"] + ([indicator] if indicator else [])
-    labels = ["Code", "Name"] + ([indicator.replace("_", " ")] if indicator else [])
+    shown = to_web(simplify_coverage(units, tolerance_m), precision).reset_index(drop=True)
+    named = "name" in shown.columns and bool(
+        (shown["name"].notna() & (shown["name"].astype(str) != shown["code"].astype(str))).any()
+    )
+    fields = ["code"] + (["name"] if named else []) + ([indicator] if indicator else [])
+    labels = (
+        ["Code"]
+        + (["Name"] if named else [])
+        + ([indicator.replace("_", " ")] if indicator else [])
+    )
     props = _escaped(shown, fields)
     legend_rows: list[tuple[str, str]] = []
     if indicator is not None:
@@ -162,7 +179,7 @@ def locality_map(
     else:
         idx = neighbour_colours(units)
         colour = np.array([_QUALITATIVE[i % len(_QUALITATIVE)] for i in idx], dtype=object)
-    props["_fill"] = colour
+    fill = [str(c) for c in colour]  # by feature id (the row number), not embedded per feature
 
     west, south, east, north = shown.total_bounds
     m = folium.Map(tiles=None, control_scale=True)
@@ -172,7 +189,7 @@ def locality_map(
         json.loads(props.to_json()),
         name=html.escape(boundary_set.specs[layer].title if layer in boundary_set.specs else layer),
         style_function=lambda f: {
-            "fillColor": f["properties"]["_fill"],
+            "fillColor": fill[int(f["id"])],
             "color": "#555555",
             "weight": 0.6,
             "fillOpacity": 0.75,
@@ -180,12 +197,17 @@ def locality_map(
         highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=labels, sticky=True),
     ).add_to(m)
-    for key, weight, dash, show in ((wards, 1.5, "4 4", False), (localities, 3.5, None, True)):
+    drawn: list[tuple[str | None, float, str | None, bool]] = [
+        *((key, 0.8, None, True) for key in outlines),
+        (wards, 1.5, "4 4", False),
+        (localities, 3.5, None, True),
+    ]
+    for key, weight, dash, show in drawn:
         if key is None or key not in boundary_set.layers or key == layer:
             continue
-        outline = to_web(simplify_coverage(boundary_set[key], tolerance_m))
+        outline = to_web(outline_edges(boundary_set[key], tolerance_m), precision)
         folium.GeoJson(
-            json.loads(_escaped(outline, ["code", "name"]).to_json()),
+            json.loads(outline.to_json(drop_id=True)),
             name=html.escape(key.replace("_", " ").title() + " boundaries"),
             show=show,
             interactive=False,
