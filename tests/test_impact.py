@@ -210,3 +210,32 @@ def test_realign_command_writes_a_proposal_that_applies(tmp_path, city):
         after["small_area"]["neighbourhood"].tolist()
         == shipped["small_area"]["neighbourhood"].tolist()
     )
+
+
+def test_map_command_draws_the_change(tmp_path):
+    out = tmp_path / "change.html"
+    r = _cli("map", str(CITY), "--layer", "neighbourhood", "--proposal", str(PROPOSAL),
+             "-o", str(out))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    moved = realign_moves()
+    assert f"{len(moved)} small_area block(s) change neighbourhood" in r.stdout
+    html = out.read_text()
+    import re
+
+    assert len(re.findall(r"\.sync\(map_[0-9a-f]+\)", html)) == 2  # two synchronised panes
+    assert html.count(moved["block"].iloc[0]) >= 2  # the moved block in both panes
+
+
+def realign_moves():
+    from localitygeo import realign
+
+    return realign(read_boundaries(CITY), "neighbourhood", "ward").moves
+
+
+def test_impact_html_embeds_the_change_map(tmp_path):
+    out = tmp_path / "report.html"
+    r = _cli("impact", str(CITY), "--proposal", str(PROPOSAL), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    html = out.read_text()
+    assert '<iframe class="map"' in html and "srcdoc=" in html
+    assert "<script" not in html.split("srcdoc=")[0]  # the report itself runs no script

@@ -99,6 +99,7 @@ def test_choropleth_tooltips_legend_and_attribution(city, tmp_path):
     assert size == path.stat().st_size > 10_000
     assert text.count('class="localitygeo-legend"') == 1
     assert "Fictional data" in text
+    assert "openstreetmap.org/copyright" in text  # the tiles keep their own credit
     assert text.count("\u2013") >= 5  # five class ranges in the legend
     assert '"code":"EXN01"' in text  # compact JSON
     # Localities bold and wards toggleable are both drawn.
@@ -191,7 +192,7 @@ def test_inline_map_needs_no_network(city, tmp_path, monkeypatch):
 
 def _moves(bset):
     """The realignment's block moves (one line to adapt when realign returns a Proposal)."""
-    return lg.realign(bset, "neighbourhood", "ward", "small_area")
+    return lg.realign(bset, "neighbourhood", "ward", "small_area").moves
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import pytest
 import localitygeo as lg
 from localitygeo import read_boundaries
 from localitygeo.maps import change_map, locality_map, save
+from localitygeo.maps.change import MOVED_COLOUR
 
 REPO = Path(__file__).resolve().parents[1]
 EVIL = "<img src=x onerror=alert(1)>"
@@ -175,7 +176,7 @@ def test_a_page_that_needs_the_network_fails_the_check(browser, tmp_path):
 
 def _moves(bset):
     """The realignment's block moves (one line to adapt when realign returns a Proposal)."""
-    return lg.realign(bset, "neighbourhood", "ward", "small_area")
+    return lg.realign(bset, "neighbourhood", "ward", "small_area").moves
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +252,32 @@ def test_change_map_popup_names_from_to_and_population(browser, change):
     assert f"{int(row['population']):,}" in text
     p.shot("change-map-popup")
     p.close()
+
+
+def test_impact_report_with_its_change_map(browser, tmp_path):
+    import subprocess
+    import sys
+
+    city = REPO / "boundaries" / "example-city"
+    out = tmp_path / "impact.html"
+    exe = Path(sys.executable).with_name("localitygeo")
+    r = subprocess.run(
+        [str(exe), "impact", str(city), "--proposal",
+         str(city / "proposals" / "realign-to-wards.toml"), "--indicator", "imd_score",
+         "-o", str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    page = Page(browser, out, wait=False)
+    body = page.page.inner_text("body")
+    assert body.index("Summary") < body.index("measures before and after")
+    assert "small_area block(s) change neighbourhood" in body
+    frame = page.page.frame_locator("iframe.map")
+    moved = lg.realign(read_boundaries(city), "neighbourhood", "ward").moves
+    # both panes draw the moved blocks
+    frame.locator("path.leaflet-interactive").first.wait_for()
+    red = frame.locator(f'path.leaflet-interactive[fill="{MOVED_COLOUR}"]')
+    assert red.count() == 2 * len(moved)
+    page.page.locator("iframe.map").scroll_into_view_if_needed()
+    page.shot("impact-report")
+    page.close()

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from localitygeo.boundaries import BoundarySet
 
 
 @click.command()
@@ -49,6 +53,12 @@ import click
     help="Embed the before/after map in the HTML report (needs the map assets for offline use).",
 )
 @click.option(
+    "--attribution",
+    default="Contains OS data © Crown copyright and database right; Open Government Licence v3.0",
+    show_default=True,
+    help="Attribution line for the map and the report (required for OGL data).",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -63,6 +73,7 @@ def impact(
     indicators: tuple[str, ...],
     fmt: str | None,
     with_map: bool,
+    attribution: str,
     output: Path,
 ) -> int:
     """Report what the proposal does to the boundary set at PATH.
@@ -90,22 +101,34 @@ def impact(
         indicators=list(indicators),
     )
     fmt = fmt or {".md": "md", ".json": "json"}.get(output.suffix.lower(), "html")
-    map_html = _change_map_html(before, after, im.layers[0]) if with_map and fmt == "html" else None
-    size = write_impact(im, output, fmt, set_name=before.name, map_html=map_html)  # type: ignore[arg-type]
+    map_html = (
+        _change_map_html(before, after, im.layers[0], attribution)
+        if with_map and fmt == "html"
+        else None
+    )
+    size = write_impact(
+        im,
+        output,
+        fmt,  # type: ignore[arg-type]
+        set_name=before.name,
+        map_html=map_html,
+        attribution=attribution,
+    )
     for line in im.summary[:3]:
         click.echo(line)
     click.echo(f"wrote {output} ({size / 1024:,.0f} KiB)")
     return 0
 
 
-def _change_map_html(before: object, after: object, layer: str) -> str | None:
-    """Return the before/after map as one HTML page, or None when maps cannot draw it."""
-    try:
-        from localitygeo.maps import change_map, render_html  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+def _change_map_html(before: BoundarySet, after: BoundarySet, layer: str, attribution: str) -> str:
+    """Return the before/after map of ``layer`` as one HTML page with Leaflet embedded."""
+    from localitygeo.maps import change_map, render_html
     from localitygeo.realign import diff
 
-    d = diff(before, after, layer)  # type: ignore[arg-type]
-    html: str = render_html(change_map(before, after, d), inline=True)
-    return html
+    parents = [
+        r.parent for r in before.nesting if r.child == layer and r.parent not in before.built_from
+    ]
+    m = change_map(
+        before, after, diff(before, after, layer), parents=parents[0] if parents else None
+    )
+    return render_html(m, inline=True)

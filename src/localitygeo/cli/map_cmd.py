@@ -47,6 +47,13 @@ import click
     "scripts/fetch-map-assets.sh).",
 )
 @click.option(
+    "--proposal",
+    "proposal_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Draw --layer before and after this proposal (TOML) side by side instead, "
+    "with the moved blocks highlighted.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -65,6 +72,7 @@ def map_command(
     title: str | None,
     attribution: str,
     inline: bool,
+    proposal_path: Path | None,
     output: Path,
 ) -> int:
     """Write an interactive map of the boundary set at PATH to one HTML file."""
@@ -73,6 +81,29 @@ def map_command(
     from localitygeo.maps import locality_map, save
 
     bset = read_boundaries(path)
+    if proposal_path is not None:
+        from localitygeo.change import apply
+        from localitygeo.maps import change_map
+        from localitygeo.proposal import read_proposal
+        from localitygeo.realign import diff
+
+        after = apply(bset, read_proposal(proposal_path))
+        d = diff(bset, after, layer)
+        parents = [r.parent for r in bset.nesting if r.child == layer]
+        parent = next((p for p in parents if p not in bset.built_from), None)
+        m = change_map(
+            bset,
+            after,
+            d,
+            parents=parent,
+            tolerance_m=tolerance,
+            title=title,
+            attribution=attribution,
+        )
+        size = save(m, output, inline=inline)
+        click.echo(f"{len(d.moved)} {d.blocks} block(s) change {layer}")
+        click.echo(f"wrote {output} ({size / 1024:,.0f} KiB)")
+        return 0
     data = None
     if source is not None:
         if indicator is None:

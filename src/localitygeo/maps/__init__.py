@@ -9,7 +9,7 @@
 - :func:`simplify_coverage` simplifies a whole layer at once with shapely's
   ``coverage_simplify`` so no gaps or overlaps open between neighbours.
 - :func:`save` writes the map as one HTML file, atomically, and returns its
-  size.
+  size; :func:`render_html` returns the same page as text.
 
 Every name and value shown in tooltips, legends and titles is HTML-escaped.
 """
@@ -18,6 +18,6 @@ from __future__ import annotations
 
 from localitygeo.maps.change import change_map
 from localitygeo.maps.locality import locality_map
-from localitygeo.maps.publish import save, simplify_coverage
+from localitygeo.maps.publish import render_html, save, simplify_coverage
 
-__all__ = ["change_map", "locality_map", "save", "simplify_coverage"]
+__all__ = ["change_map", "locality_map", "render_html", "save", "simplify_coverage"]

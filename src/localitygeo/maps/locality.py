@@ -32,6 +32,11 @@ DEFAULT_ATTRIBUTION = (
 )
 
 
+_OSM_CREDIT = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+
+
 def neighbour_colours(layer: gpd.GeoDataFrame) -> np.ndarray:
     """Return a colour index per unit such that touching units differ.
 
@@ -184,7 +189,9 @@ def locality_map(
     west, south, east, north = shown.total_bounds
     m = folium.Map(tiles=None, control_scale=True)
     m.fit_bounds([[south, west], [north, east]])
-    folium.TileLayer("OpenStreetMap", name="Background", attr=html.escape(attribution)).add_to(m)
+    # OpenStreetMap's tiles need their own credit; the data's follows it.
+    credit = _OSM_CREDIT + " | " + html.escape(attribution)
+    folium.TileLayer("OpenStreetMap", name="Background", attr=credit).add_to(m)
     folium.GeoJson(
         json.loads(props.to_json()),
         name=html.escape(boundary_set.specs[layer].title if layer in boundary_set.specs else layer),

@@ -24,6 +24,7 @@ __all__ = [
     "assets_dir",
     "inline_assets",
     "outline_edges",
+    "render_html",
     "save",
     "simplify_coverage",
     "to_web",
@@ -266,9 +267,25 @@ def save(m: Any, path: str | Path, *, inline: bool = False) -> int:
     int
         Size of the written file in bytes.
     """
-    with _compact_json():
-        page = m.get_root().render()
-    if inline:
-        page = inline_assets(page)
-    write_text_atomic(path, page)
+    write_text_atomic(path, render_html(m, inline=inline))
     return Path(path).stat().st_size
+
+
+def render_html(m: Any, *, inline: bool = False) -> str:
+    """Return the map as the text of one HTML page, as :func:`save` writes it.
+
+    Parameters
+    ----------
+    m : folium.Map or folium.plugins.DualMap
+        The map.
+    inline : bool, default False
+        Embed the JavaScript and CSS (see :func:`save`).
+
+    Returns
+    -------
+    str
+        The page, for embedding in another document (an impact report).
+    """
+    with _compact_json():
+        page = str(m.get_root().render())
+    return inline_assets(page) if inline else page
