@@ -19,7 +19,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from localitygeo import _overlap
+from localitygeo import _overlap, nesting
 from localitygeo._overlap import intersection_areas
 from localitygeo.io import read_layer
 from localitygeo.nesting import ASSIGNMENT_COLUMNS, best_fit
@@ -229,6 +229,11 @@ CASES = {
     ),
     # an invalid (self-crossing) child, repaired before measuring
     "bowtie": ([bowtie()], [b(0, 0, 50, 100), b(50, 0, 100, 100)]),
+    # an invalid parent: its pairs are redone once it is repaired
+    "bowtie parent": (
+        [b(0, 0, 50, 100), b(50, 0, 100, 100), b(100, 0, 150, 100)],
+        [bowtie(), b(90, 0, 150, 100)],
+    ),
     # vertices on the other layer's edges, and collinear runs of edges
     "t-junctions": (
         [b(0, 0, 30, 100), b(30, 0, 70, 100), b(70, 0, 100, 100)],
@@ -306,6 +311,23 @@ def test_engine_falls_back_to_geos_when_a_check_fails(monkeypatch: pytest.Monkey
     child = grid_layer(4, 3, 100.0, "C", X0, Y0)
     geoms = jitter(np.asarray(child.geometry.array, dtype=object), 0.5, 1.0, 7)
     assert engine_vs_geos(list(child.geometry), list(geoms[::-1])) < 1e-12
+
+
+def test_unchecked_run_failing_on_invalid_input_is_redone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the engine first runs on unchecked geometries while GEOS checks them;
+    # if that run fails, best_fit reruns on the repaired geometries, but only
+    # when something needed repair (otherwise the failure is real)
+    def fails(*args: object) -> None:
+        raise RuntimeError("unchecked run failed")
+
+    monkeypatch.setattr(nesting, "_raw_areas", fails)
+    kids, parents = CASES["bowtie parent"]
+    child, parent = layer("C", kids), layer("P", parents)
+    assert_matches_overlay(best_fit(child, parent), child, parent)
+    with pytest.raises(RuntimeError, match="unchecked run failed"):
+        best_fit(child, layer("P", [b(0, 0, 50, 100)]))
 
 
 def test_engine_on_empty_input() -> None:

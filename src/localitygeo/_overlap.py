@@ -36,7 +36,9 @@ exists) and pairs that fail a check are computed with a GEOS overlay instead.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -45,7 +47,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-__all__ = ["intersection_areas"]
+__all__ = ["NonFiniteError", "intersection_areas"]
 
 Array = npt.NDArray[Any]
 Progress = Callable[[int, int], None]
@@ -56,6 +58,10 @@ _ERRBOUND = 3.3306690738754716e-16
 _KAPPA = 0.6180339887498949
 # Parents per chunk: small enough for the chunk's arrays to stay in cache.
 _CHUNK = 240
+
+
+class NonFiniteError(ValueError):
+    """A geometry has a NaN or infinite coordinate (GEOS calls it invalid)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,8 @@ def _rings(geoms: Array) -> _Rings:
     n = len(geoms)
     simple = (shapely.get_type_id(geoms) == 3) & (shapely.get_num_interior_rings(geoms) == 0)
     xy = shapely.get_coordinates(geoms)
+    if not np.isfinite(xy).all():
+        raise NonFiniteError("a geometry has a NaN or infinite coordinate")
     ncoord = shapely.get_num_coordinates(geoms)
     if simple.all():
         rgeom = np.arange(n)
@@ -140,11 +148,14 @@ def _rings(geoms: Array) -> _Rings:
         edge, er = edge[keep], er[keep]
     restart = np.zeros(nr + 1, np.int64)
     np.cumsum(np.bincount(er, minlength=nr), out=restart[1:])
-    box = np.empty((nr, 4))
-    box[:, 0] = np.minimum.reduceat(x, rstart[:-1])
-    box[:, 1] = np.minimum.reduceat(y, rstart[:-1])
-    box[:, 2] = np.maximum.reduceat(x, rstart[:-1])
-    box[:, 3] = np.maximum.reduceat(y, rstart[:-1])
+    if simple.all():  # one ring per geometry: GEOS has the boxes
+        box = shapely.bounds(geoms)
+    else:
+        box = np.empty((nr, 4))
+        box[:, 0] = np.minimum.reduceat(x, rstart[:-1])
+        box[:, 1] = np.minimum.reduceat(y, rstart[:-1])
+        box[:, 2] = np.maximum.reduceat(x, rstart[:-1])
+        box[:, 3] = np.maximum.reduceat(y, rstart[:-1])
     grs = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(rgeom, minlength=n), out=grs[1:])
     return _Rings(x, y, rstart, rgeom, a2, box, grs, edge, er, restart, rev)
@@ -839,7 +850,9 @@ def intersection_areas(
     a: Array,
     b: Array,
     *,
+    threads: int | None = None,
     progress: Progress | None = None,
+    fallback: bool = True,
 ) -> tuple[Array, Array, Array]:
     """Exact ``area(a[i] ∩ b[j])`` for every pair of polygons whose boxes meet.
 
@@ -847,8 +860,15 @@ def intersection_areas(
     ----------
     a, b : numpy.ndarray of shapely geometries
         Valid, non-empty Polygons and MultiPolygons, in one projected CRS.
+    threads : int, optional
+        Worker threads (default: the number of CPUs, at most 4). Much of the
+        work is numpy arithmetic, which runs outside the GIL.
     progress : callable, optional
         Called as ``progress(done, total)`` as chunks of ``b`` finish.
+    fallback : bool, default True
+        Compute the rare pairs the engine cannot settle with a GEOS overlay.
+        If False they are returned with an area of NaN (for callers that
+        have not yet checked the geometries' validity, which GEOS needs).
 
     Returns
     -------
@@ -856,6 +876,13 @@ def intersection_areas(
         Indices into ``a`` and ``b`` and the area of their intersection.
         Pairs that only touch may be listed with an area of 0 (or within
         rounding of 0).
+
+    Raises
+    ------
+    ValueError
+        A geometry is not a non-empty Polygon or MultiPolygon.
+    NonFiniteError
+        A geometry has a NaN or infinite coordinate.
     """
     nb = len(b)
     if len(a) == 0 or nb == 0:
@@ -864,12 +891,16 @@ def intersection_areas(
         if not np.isin(shapely.get_type_id(g), (3, 6)).all() or shapely.is_empty(g).any():
             raise ValueError("intersection_areas needs non-empty Polygons and MultiPolygons")
     pi, pj = shapely.STRtree(a).query(b)[::-1]
-    order = np.argsort(_morton(shapely.bounds(b)), kind="stable")
+    if len(pi) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    # chunks of nearby parents (z-order), among those that meet some child
+    used = _unique(pj)
+    order = used[np.argsort(_morton(shapely.bounds(b[used])), kind="stable")]
     chunk_of = np.empty(nb, np.int64)
-    chunk_of[order] = np.arange(nb) // _CHUNK
+    chunk_of[order] = np.arange(len(order)) // _CHUNK
     by_chunk = _argsort(chunk_of[pj])
     pi, pj = pi[by_chunk], pj[by_chunk]
-    nchunks = (nb + _CHUNK - 1) // _CHUNK
+    nchunks = (len(order) + _CHUNK - 1) // _CHUNK
     cut = np.searchsorted(chunk_of[pj], np.arange(nchunks + 1))
 
     def work(k: int) -> tuple[Array, Array, Array, Array]:
@@ -881,12 +912,14 @@ def intersection_areas(
         nbl = len(bj)
         return ai[i], bj[j], area2 / 2.0, ai[bad // nbl] * nb + bj[bad % nbl]
 
-    # One thread: the work is numpy gathers, sorts and repeats, which hold the GIL.
+    workers = max(1, threads if threads is not None else min(4, os.cpu_count() or 1))
     results = []
-    for k in range(nchunks):
-        results.append(work(k))
-        if progress is not None:
-            progress(min(nb, (k + 1) * _CHUNK), nb)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = pool.map(work, range(nchunks)) if workers > 1 else map(work, range(nchunks))
+        for k, res in enumerate(done):
+            results.append(res)
+            if progress is not None:
+                progress(min(len(order), (k + 1) * _CHUNK), len(order))
     i = np.concatenate([r[0] for r in results])
     j = np.concatenate([r[1] for r in results])
     area = np.concatenate([r[2] for r in results])
@@ -896,5 +929,6 @@ def intersection_areas(
         bi, bj = bad // nb, bad % nb
         i = np.concatenate([i[keep], bi])
         j = np.concatenate([j[keep], bj])
-        area = np.concatenate([area[keep], shapely.area(shapely.intersection(a[bi], b[bj]))])
+        redo = shapely.area(shapely.intersection(a[bi], b[bj])) if fallback else np.nan
+        area = np.concatenate([area[keep], np.broadcast_to(redo, len(bi))])
     return i, j, area

@@ -78,9 +78,9 @@ def best_fit(
         Reproject ``child``, ``parent`` and ``weights`` to this CRS before
         measuring. Without it, all must already share one projected CRS.
     threads : int, optional
-        Worker threads for the GEOS steps (geometry validity checks and
-        repairs; default: the number of CPUs, at most 4). The area engine
-        itself runs in one thread.
+        Worker threads for the area computation (default: the number of
+        CPUs, at most 4); geometry validity is checked in one more thread
+        meanwhile.
     progress : callable, optional
         Called as ``progress(done, total)`` while areas are computed.
 
@@ -121,8 +121,7 @@ def best_fit(
         _check_codes(frame, what)
     same_crs(child, parent, ("child layer", "parent layer"))
 
-    cgeom = _measurable(child, "child layer", threads)
-    pgeom = _measurable(parent, "parent layer", threads)
+    cgeom, pgeom, ci, pj, inter = _overlaps(child, parent, threads, progress)
     c_area = shapely.area(cgeom)
     if (c_area <= 0).any():
         codes = child["code"].to_numpy()[c_area <= 0]
@@ -131,12 +130,11 @@ def best_fit(
             layer="child layer",
             code=str(codes[0]),
         )
-    tree = shapely.STRtree(pgeom)
-    ci, pj, inter = _area_pairs(cgeom, pgeom, tree, threads, progress)
     share = inter / c_area[ci]
     basis = np.full(len(child), "area", dtype=object)
 
     if weights is not None:
+        tree = shapely.STRtree(pgeom)
         wc, wp, wshare, has_weight = _weight_pairs(weights, weight_column, cgeom, tree, child)
         keep = ~has_weight[ci]
         ci = np.concatenate([ci[keep], wc])
@@ -167,6 +165,12 @@ def _measurable(frame: gpd.GeoDataFrame, what: str, threads: int | None = None) 
     empty if a repair left nothing of area). Null, empty or non-polygonal
     input raises :class:`GeometryError`.
     """
+    geoms = _screened(frame, what)
+    return _repaired(geoms, _needs_repair(geoms, threads))
+
+
+def _screened(frame: gpd.GeoDataFrame, what: str) -> np.ndarray:
+    """Return the layer's geometries; null, empty or non-polygonal ones raise GeometryError."""
     geoms = np.asarray(frame.geometry.array, dtype=object)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if empty.any():
@@ -176,8 +180,7 @@ def _measurable(frame: gpd.GeoDataFrame, what: str, threads: int | None = None) 
             layer=what,
             code=str(codes[0]),
         )
-    kind = shapely.get_type_id(geoms)
-    other = ~np.isin(kind, (*_POLYGONAL, 7))
+    other = ~np.isin(shapely.get_type_id(geoms), (*_POLYGONAL, 7))
     if other.any():
         codes = frame["code"].to_numpy()[other]
         raise GeometryError(
@@ -185,11 +188,113 @@ def _measurable(frame: gpd.GeoDataFrame, what: str, threads: int | None = None) 
             layer=what,
             code=str(codes[0]),
         )
-    fix = ~_in_threads(shapely.is_valid, geoms, threads) | (kind == 7)
-    if fix.any():
-        geoms = geoms.copy()
-        geoms[fix] = [_polygonal(g) for g in shapely.make_valid(geoms[fix])]
     return geoms
+
+
+def _needs_repair(geoms: np.ndarray, threads: int | None) -> np.ndarray:
+    """Invalid geometries and collections: what make_valid and _polygonal must fix."""
+    return ~_in_threads(shapely.is_valid, geoms, threads) | (shapely.get_type_id(geoms) == 7)
+
+
+def _repaired(geoms: np.ndarray, fix: np.ndarray) -> np.ndarray:
+    if not fix.any():
+        return geoms
+    geoms = geoms.copy()
+    geoms[fix] = [_polygonal(g) for g in shapely.make_valid(geoms[fix])]
+    return geoms
+
+
+def _overlaps(
+    child: gpd.GeoDataFrame,
+    parent: gpd.GeoDataFrame,
+    threads: int | None,
+    progress: Progress | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Repaired geometries and (child, parent, area) of every overlapping pair.
+
+    The exact area engine (numpy, holding the GIL) runs on the geometries as
+    given while GEOS checks their validity in another thread (GEOS releases
+    the GIL, so the check costs no time on a second core). Pairs involving a
+    geometry that needed repair are then redone on the repaired geometries.
+    """
+    cgeom = _screened(child, "child layer")
+    pgeom = _screened(parent, "parent layer")
+    ok_c = np.flatnonzero(np.isin(shapely.get_type_id(cgeom), _POLYGONAL))
+    ok_p = np.flatnonzero(np.isin(shapely.get_type_id(pgeom), _POLYGONAL))
+
+    def check(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        fix = _needs_repair(geoms, 1)
+        return fix, _repaired(geoms, fix)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checking = pool.submit(lambda: (check(cgeom), check(pgeom)))
+        raw: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+        failure: Exception | None = None
+        try:
+            raw = _raw_areas(cgeom, pgeom, ok_c, ok_p, threads, progress)
+        except Exception as exc:  # judged once validity is known
+            raw, failure = None, exc
+        (fix_c, cgeom), (fix_p, pgeom) = checking.result()
+    if raw is None:
+        # the unchecked run may fail only because of geometries that need repair
+        # (NaN coordinates, say): then run again on the repaired ones
+        if failure is not None and not (fix_c.any() or fix_p.any()):
+            raise failure
+        return cgeom, pgeom, *_area_pairs(cgeom, pgeom, None, threads, progress)
+    i, j, area = raw
+    # drop what the unchecked run could not get right: pairs with a repaired
+    # geometry, and pairs it could not settle (NaN, redone with GEOS below)
+    redo = np.isnan(area)
+    keep = ~(fix_c[i] | fix_p[j] | redo)
+    parts_i, parts_j, parts_a = [i[keep]], [j[keep]], [area[keep]]
+    ri, rj = i[redo & ~(fix_c[i] | fix_p[j])], j[redo & ~(fix_c[i] | fix_p[j])]
+    parts_i.append(ri)
+    parts_j.append(rj)
+    parts_a.append(shapely.area(shapely.intersection(cgeom[ri], pgeom[rj])))
+    # repaired geometries: redo every pair that involves one
+    if fix_c.any() or fix_p.any():
+        fc, fp = np.flatnonzero(fix_c), np.flatnonzero(fix_p)
+        qc, qp = shapely.STRtree(pgeom).query(cgeom[fc])
+        qc = fc[qc]
+        if len(fp):
+            pp, pc = shapely.STRtree(cgeom).query(pgeom[fp])
+            keep_p = ~fix_c[pc]  # pairs of two repaired geometries are already in
+            qc, qp = np.concatenate([qc, pc[keep_p]]), np.concatenate([qp, fp[pp[keep_p]]])
+        uc, up = np.unique(qc), np.unique(qp)
+        a, b, s = _area_pairs(cgeom[uc], pgeom[up], None, threads)
+        parts_i.append(uc[a])
+        parts_j.append(up[b])
+        parts_a.append(s)
+        # _area_pairs covered every pair of those children and parents: keep just the
+        # ones that involve a repaired geometry (the others are already in)
+        mine = fix_c[parts_i[-1]] | fix_p[parts_j[-1]]
+        parts_i[-1], parts_j[-1], parts_a[-1] = parts_i[-1][mine], parts_j[-1][mine], s[mine]
+    ci, pj, inter = (np.concatenate(v) for v in (parts_i, parts_j, parts_a))
+    pos = inter > 0
+    return cgeom, pgeom, ci[pos], pj[pos], inter[pos]
+
+
+def _raw_areas(
+    cgeom: np.ndarray,
+    pgeom: np.ndarray,
+    ok_c: np.ndarray,
+    ok_p: np.ndarray,
+    threads: int | None,
+    progress: Progress | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Engine areas on unchecked polygons (unsettled pairs get NaN), global indices."""
+    n = len(cgeom)
+    report = None
+    if progress is not None:
+        prog = progress
+
+        def report(done: int, total: int) -> None:
+            prog(n * done // max(total, 1), n)
+
+    i, j, area = intersection_areas(
+        cgeom[ok_c], pgeom[ok_p], threads=threads, progress=report, fallback=False
+    )
+    return ok_c[i], ok_p[j], area
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
@@ -225,9 +330,9 @@ def _area_pairs(
     """Return (child index, parent index, intersection area) for overlapping pairs.
 
     Geometries must be valid (as :func:`_measurable` returns them). ``tree``
-    and ``threads`` are accepted for callers written against the earlier
-    overlay-based version; the engine builds its own index and runs in one
-    thread. Only pairs with a positive area are returned.
+    is accepted for callers written against the earlier overlay-based
+    version; the engine builds its own index. Only pairs with a positive area
+    are returned.
     """
     c_ok = np.flatnonzero(~shapely.is_empty(cgeom))
     p_ok = np.flatnonzero(~shapely.is_empty(pgeom))
@@ -239,7 +344,7 @@ def _area_pairs(
         def report(done: int, total: int) -> None:
             prog(n * done // max(total, 1), n)
 
-    i, j, area = intersection_areas(cgeom[c_ok], pgeom[p_ok], progress=report)
+    i, j, area = intersection_areas(cgeom[c_ok], pgeom[p_ok], threads=threads, progress=report)
     pos = area > 0
     return c_ok[i[pos]], p_ok[j[pos]], area[pos]
 
