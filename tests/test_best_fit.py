@@ -19,8 +19,9 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from localitygeo import _overlap, nesting
-from localitygeo._overlap import intersection_areas
+from localitygeo import nesting
+from localitygeo._overlap import chunk, intersection_areas
+from localitygeo._overlap.crossings import Crossings
 from localitygeo.io import read_layer
 from localitygeo.nesting import ASSIGNMENT_COLUMNS, best_fit
 from tests.helpers import BNG, dissolve_by, grid_layer
@@ -301,13 +302,13 @@ def test_engine_decides_collinear_floats_exactly() -> None:
 
 
 def test_engine_falls_back_to_geos_when_a_check_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = _overlap._crossings
+    real = chunk.find_crossings
 
-    def broken(*args: object) -> _overlap._Crossings:
+    def broken(*args: object) -> Crossings:
         c = real(*args)  # type: ignore[arg-type]
-        return _overlap._Crossings(*(c.__dict__[f] for f in list(c.__dict__)[:-1]), c.x < 0)
+        return Crossings(*(c.__dict__[f] for f in list(c.__dict__)[:-1]), c.x < 0)
 
-    monkeypatch.setattr(_overlap, "_crossings", broken)
+    monkeypatch.setattr(chunk, "find_crossings", broken)
     child = grid_layer(4, 3, 100.0, "C", X0, Y0)
     geoms = jitter(np.asarray(child.geometry.array, dtype=object), 0.5, 1.0, 7)
     assert engine_vs_geos(list(child.geometry), list(geoms[::-1])) < 1e-12
