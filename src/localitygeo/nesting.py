@@ -209,16 +209,20 @@ def _overlaps(
     parent: gpd.GeoDataFrame,
     threads: int | None,
     progress: Progress | None,
+    names: tuple[str, str] = ("child layer", "parent layer"),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Repaired geometries and (child, parent, area) of every overlapping pair.
 
-    The exact area engine (numpy, holding the GIL) runs on the geometries as
-    given while GEOS checks their validity in another thread (GEOS releases
-    the GIL, so the check costs no time on a second core). Pairs involving a
-    geometry that needed repair are then redone on the repaired geometries.
+    The exact area engine runs on the geometries as given while GEOS checks
+    their validity in another thread (GEOS releases the GIL, so on a spare
+    core the check costs no time). Pairs involving a geometry that needed
+    repair are then redone on the repaired geometries. The geometries
+    returned are those of :func:`_measurable`, and only pairs with a positive
+    area are returned, as from :func:`_area_pairs`. ``names`` name the two
+    layers in errors.
     """
-    cgeom = _screened(child, "child layer")
-    pgeom = _screened(parent, "parent layer")
+    cgeom = _screened(child, names[0])
+    pgeom = _screened(parent, names[1])
     ok_c = np.flatnonzero(np.isin(shapely.get_type_id(cgeom), _POLYGONAL))
     ok_p = np.flatnonzero(np.isin(shapely.get_type_id(pgeom), _POLYGONAL))
 
