@@ -78,7 +78,7 @@ def stretch_sums(
     rep = np.repeat(np.arange(len(n)), n)
     k = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
     q = (pos_s[rep] + k) % ne[rep]  # position in travel order
-    e = r.edge[es[rep] + np.where(r.ring_rev[ring][rep], ne[rep] - 1 - q, q)]
+    e = np.take(r.edge, es[rep] + np.where(r.ring_rev[ring][rep], ne[rep] - 1 - q, q), axis=0)
     first = k == 0
     last = k == n[rep] - 1
     o_x, o_y = ox[rep], oy[rep]
@@ -212,18 +212,24 @@ def chunk_areas(
     abounds = shapely.bounds(ageoms)
     bbounds = shapely.bounds(bgeoms)
     ring_a, jj = ring_pairs(A, pi, pj)
-    cand = box_within(A.ring_box[ring_a], bbounds[jj])
+    cand = np.flatnonzero(
+        box_within(np.take(A.ring_box, ring_a, axis=0), np.take(bbounds, jj, axis=0))
+    )
     ring_a, jj = without(ring_a[cand] * nb + jj[cand], sorted_groups[0], ring_a[cand], jj[cand])
     ins, unsettled = rings_inside(A, ring_a, bgeoms[jj])
     ka = A.ring_geom[ring_a] * nb + jj
+    ins = np.flatnonzero(ins)
     keys.append(ka[ins])
     vals.append(A.ring_area2[ring_a[ins]])
     bad.append(ka[unsettled])
     ring_b, ii = ring_pairs(B, pj, pi)
-    cand = box_within(B.ring_box[ring_b], abounds[ii])
+    cand = np.flatnonzero(
+        box_within(np.take(B.ring_box, ring_b, axis=0), np.take(abounds, ii, axis=0))
+    )
     ring_b, ii = without(ring_b[cand] * na + ii[cand], sorted_groups[1], ring_b[cand], ii[cand])
     ins, unsettled = rings_inside(B, ring_b, ageoms[ii])
     kb = ii * nb + B.ring_geom[ring_b]
+    ins = np.flatnonzero(ins)
     keys.append(kb[ins])
     vals.append(B.ring_area2[ring_b[ins]])
     bad.append(kb[unsettled])

@@ -122,10 +122,10 @@ def find_crossings(ea: Array, eb: Array, ia: Array, ib: Array) -> Crossings:
     its ε² term if that vanishes). The direction κ is arbitrary, so that two
     crossings at one shared vertex are told apart by their ε terms.
     """
-    a = ea[ia]
-    b = eb[ib]
-    ax, ay, bx, by = a[:, 0], a[:, 1], a[:, 2], a[:, 3]
-    px, py, qx, qy = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+    # gather into contiguous columns (np.take on the transposed edges): several
+    # times faster than ea[ia] followed by arithmetic on strided columns
+    ax, ay, bx, by = np.take(np.ascontiguousarray(ea.T), ia, axis=1)
+    px, py, qx, qy = np.take(np.ascontiguousarray(eb.T), ib, axis=1)
     dx, dy = bx - ax, by - ay
     ex, ey = qx - px, qy - py
     # parent points against the child edge's line: orient(a, b, p + εw) = o_p + ε·cross(d, w)

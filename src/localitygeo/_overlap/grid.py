@@ -39,51 +39,59 @@ class EdgeIndex:
 
 
 def _pieces(edge: Array, s: float) -> tuple[Array, Array, Array]:
-    """Split edges longer than ``s`` into pieces: (edge id, piece box, edge was split)."""
-    dx = edge[:, 2] - edge[:, 0]
-    dy = edge[:, 3] - edge[:, 1]
+    """Split edges longer than ``s`` into pieces: (edge id, piece box, edge was split).
+
+    The boxes come as a (4, N) array of rows xmin, ymin, xmax, ymax: numpy
+    works on contiguous rows several times faster than on an (N, 4) array's
+    strided columns.
+    """
+    ex0, ey0, ex1, ey1 = np.ascontiguousarray(edge.T)
+    dx = ex1 - ex0
+    dy = ey1 - ey0
     m = np.maximum(np.ceil(np.maximum(np.abs(dx), np.abs(dy)) / s), 1).astype(np.int64)
-    box = np.empty((len(edge), 4))
-    np.minimum(edge[:, 0], edge[:, 2], out=box[:, 0])
-    np.minimum(edge[:, 1], edge[:, 3], out=box[:, 1])
-    np.maximum(edge[:, 0], edge[:, 2], out=box[:, 2])
-    np.maximum(edge[:, 1], edge[:, 3], out=box[:, 3])
+    box = np.stack(
+        [np.minimum(ex0, ex1), np.minimum(ey0, ey1), np.maximum(ex0, ex1), np.maximum(ey0, ey1)]
+    )
     long = np.flatnonzero(m > 1)
-    ids = np.arange(len(edge))
     if len(long) == 0:
-        return ids, box, np.zeros(len(edge), bool)
+        return np.arange(len(edge)), box, np.zeros(len(edge), bool)
     ml = m[long]
     seg = np.repeat(long, ml)
     k = np.arange(len(seg)) - np.repeat(np.cumsum(ml) - ml, ml)
     mm = m[seg]
     t0, t1 = k / mm, (k + 1) / mm
-    x0 = edge[seg, 0] + t0 * dx[seg]
-    y0 = edge[seg, 1] + t0 * dy[seg]
-    x1 = edge[seg, 0] + t1 * dx[seg]
-    y1 = edge[seg, 1] + t1 * dy[seg]
+    x0 = ex0[seg] + t0 * dx[seg]
+    y0 = ey0[seg] + t0 * dy[seg]
+    x1 = ex0[seg] + t1 * dx[seg]
+    y1 = ey0[seg] + t1 * dy[seg]
     pad = 1e-9 * s  # the pieces' boxes must cover the edge despite rounding
-    pbox = np.empty((len(seg), 4))
-    pbox[:, 0] = np.minimum(x0, x1) - pad
-    pbox[:, 1] = np.minimum(y0, y1) - pad
-    pbox[:, 2] = np.maximum(x0, x1) + pad
-    pbox[:, 3] = np.maximum(y0, y1) + pad
-    short = m == 1
-    split = np.concatenate([np.zeros(int(short.sum()), bool), np.ones(len(seg), bool)])
-    return np.concatenate([ids[short], seg]), np.concatenate([box[short], pbox]), split
+    pbox = np.stack(
+        [
+            np.minimum(x0, x1) - pad,
+            np.minimum(y0, y1) - pad,
+            np.maximum(x0, x1) + pad,
+            np.maximum(y0, y1) + pad,
+        ]
+    )
+    short = np.flatnonzero(m == 1)
+    split = np.concatenate([np.zeros(len(short), bool), np.ones(len(seg), bool)])
+    box = np.concatenate([np.take(box, short, axis=1), pbox], axis=1)
+    return np.concatenate([short, seg]), box, split
 
 
 def _entries(box: Array, grid: Grid) -> tuple[Array, Array, Array]:
-    """Register boxes in every cell they touch: (cell key, box index, flag)."""
+    """Register (4, N) boxes in every cell they touch: (cell key, box index, flag)."""
     s = grid.s
-    i0 = np.floor((box[:, 0] - grid.gx) / s).astype(np.int64)
-    j0 = np.floor((box[:, 1] - grid.gy) / s).astype(np.int64)
-    i1 = np.floor((box[:, 2] - grid.gx) / s).astype(np.int64)
-    j1 = np.floor((box[:, 3] - grid.gy) / s).astype(np.int64)
+    n = box.shape[1]
+    i0 = np.floor((box[0] - grid.gx) / s).astype(np.int64)
+    j0 = np.floor((box[1] - grid.gy) / s).astype(np.int64)
+    i1 = np.floor((box[2] - grid.gx) / s).astype(np.int64)
+    j1 = np.floor((box[3] - grid.gy) / s).astype(np.int64)
     nj = j1 - j0 + 1
     cnt = (i1 - i0 + 1) * nj
     if (cnt == 1).all():
-        return i0 * grid.ny + j0, np.arange(len(box)), np.full(len(box), 3, np.int8)
-    idx = np.repeat(np.arange(len(box)), cnt)
+        return i0 * grid.ny + j0, np.arange(n), np.full(n, 3, np.int8)
+    idx = np.repeat(np.arange(n), cnt)
     k = np.arange(len(idx)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
     njr = nj[idx]
     di = k // njr
@@ -102,18 +110,8 @@ def build_index(edge: Array, grid: Grid, ncells: int) -> EdgeIndex:
     if ncells <= 1 << 26:
         start = np.zeros(ncells + 1, np.int32 if len(key) < 1 << 31 else np.int64)
         np.cumsum(np.bincount(key, minlength=ncells), out=start[1:])
-    b = box[idx]
-    return EdgeIndex(
-        key,
-        start,
-        eid[idx],
-        np.ascontiguousarray(b[:, 0]),
-        np.ascontiguousarray(b[:, 1]),
-        np.ascontiguousarray(b[:, 2]),
-        np.ascontiguousarray(b[:, 3]),
-        flag[order],
-        split[idx],
-    )
+    x0, y0, x1, y1 = np.take(box, idx, axis=1)
+    return EdgeIndex(key, start, eid[idx], x0, y0, x1, y1, flag[order], split[idx])
 
 
 def candidates(edge: Array, index: EdgeIndex, grid: Grid) -> tuple[Array, Array]:
@@ -131,8 +129,7 @@ def candidates(edge: Array, index: EdgeIndex, grid: Grid) -> tuple[Array, Array]
         cnt = (np.searchsorted(index.key, ukey, "right") - ulo)[inv]
     has = np.flatnonzero(cnt)
     idx, flag, lo, cnt = idx[has], flag[has], lo[has], cnt[has]
-    b = box[idx]
-    x0, y0, x1, y1 = (np.ascontiguousarray(b[:, k]) for k in range(4))
+    x0, y0, x1, y1 = np.take(box, idx, axis=1)
     rep = np.repeat(np.arange(len(idx)), cnt)
     j = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(len(rep))
     # the boxes must meet in x (fewer than half do), then in y. Masks become

@@ -56,7 +56,7 @@ def member(key: Array, sorted_set: Array) -> Array:
 
 def without(key: Array, exclude: Array, *arrays: Array) -> tuple[Array, ...]:
     """Drop the rows whose key is in ``exclude`` (sorted)."""
-    keep = ~member(key, exclude)
+    keep = np.flatnonzero(~member(key, exclude))
     return tuple(a[keep] for a in arrays)
 
 

@@ -94,7 +94,8 @@ def decompose(geoms: Array) -> Rings:
         edge[:, 3] = np.where(f, y0, y1)
     keep = (edge[:, 0] != edge[:, 2]) | (edge[:, 1] != edge[:, 3])
     if not keep.all():
-        edge, er = edge[keep], er[keep]
+        kept = np.flatnonzero(keep)
+        edge, er = np.take(edge, kept, axis=0), er[kept]
     restart = np.zeros(nr + 1, np.int64)
     np.cumsum(np.bincount(er, minlength=nr), out=restart[1:])
     if simple.all():  # one ring per geometry: GEOS has the boxes
@@ -146,7 +147,8 @@ def shared_edges(edge: Array) -> Shared:
     new = np.ones(n, bool)
     new[1:] = (c[0][1:] != c[0][:-1]) | (c[1][1:] != c[1][:-1])
     new[1:] |= (c[2][1:] != c[2][:-1]) | (c[3][1:] != c[3][:-1])
-    u = np.empty((int(new.sum()), 4))
+    first = np.flatnonzero(new)  # taking by index is faster than by mask
+    u = np.empty((len(first), 4))
     for k in range(4):
-        u[:, k] = c[k][new]
-    return Shared(u, np.append(np.flatnonzero(new), n), order, flipped)
+        u[:, k] = c[k][first]
+    return Shared(u, np.append(first, n), order, flipped)
