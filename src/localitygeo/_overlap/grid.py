@@ -87,10 +87,23 @@ def _entries(box: Array, grid: Grid) -> tuple[Array, Array, Array]:
     j0 = np.floor((box[1] - grid.gy) / s).astype(np.int64)
     i1 = np.floor((box[2] - grid.gx) / s).astype(np.int64)
     j1 = np.floor((box[3] - grid.gy) / s).astype(np.int64)
+    ni = i1 - i0 + 1
     nj = j1 - j0 + 1
-    cnt = (i1 - i0 + 1) * nj
+    cnt = ni * nj
     if (cnt == 1).all():
         return i0 * grid.ny + j0, np.arange(n), np.full(n, 3, np.int8)
+    if ni.max() <= 2 and nj.max() <= 2:
+        # pieces are no longer than a cell, so they touch at most 2 x 2 cells:
+        # list the four corners without the general case's integer division
+        base = i0 * grid.ny + j0
+        wide = np.flatnonzero(ni == 2)
+        tall = np.flatnonzero(nj == 2)
+        both = wide[nj[wide] == 2]
+        parts = ((np.arange(n), 0, 3), (wide, grid.ny, 2), (tall, 1, 1), (both, grid.ny + 1, 0))
+        key = np.concatenate([base[i] + d for i, d, _ in parts])
+        idx = np.concatenate([i for i, _, _ in parts])
+        flag = np.concatenate([np.full(len(i), f, np.int8) for i, _, f in parts])
+        return key, idx, flag
     idx = np.repeat(np.arange(n), cnt)
     k = np.arange(len(idx)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
     njr = nj[idx]
