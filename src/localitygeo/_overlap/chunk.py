@@ -78,14 +78,14 @@ def stretch_sums(
     rep = np.repeat(np.arange(len(n)), n)
     k = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
     q = (pos_s[rep] + k) % ne[rep]  # position in travel order
-    e = np.take(r.edge, es[rep] + np.where(r.ring_rev[ring][rep], ne[rep] - 1 - q, q), axis=0)
+    e = np.take(r.edge, es[rep] + np.where(r.ring_rev[ring][rep], ne[rep] - 1 - q, q), axis=1)
     first = k == 0
     last = k == n[rep] - 1
     o_x, o_y = ox[rep], oy[rep]
-    sx = np.where(first, xs[rep], e[:, 0]) - o_x
-    sy = np.where(first, ys[rep], e[:, 1]) - o_y
-    tx = np.where(last, xe[rep], e[:, 2]) - o_x
-    ty = np.where(last, ye[rep], e[:, 3]) - o_y
+    sx = np.where(first, xs[rep], e[0]) - o_x
+    sy = np.where(first, ys[rep], e[1]) - o_y
+    tx = np.where(last, xe[rep], e[2]) - o_x
+    ty = np.where(last, ye[rep], e[3]) - o_y
     return np.bincount(rep, weights=sx * ty - sy * tx, minlength=len(n))
 
 

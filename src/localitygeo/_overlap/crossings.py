@@ -122,10 +122,8 @@ def find_crossings(ea: Array, eb: Array, ia: Array, ib: Array) -> Crossings:
     its ε² term if that vanishes). The direction κ is arbitrary, so that two
     crossings at one shared vertex are told apart by their ε terms.
     """
-    # gather into contiguous columns (np.take on the transposed edges): several
-    # times faster than ea[ia] followed by arithmetic on strided columns
-    ax, ay, bx, by = np.take(np.ascontiguousarray(ea.T), ia, axis=1)
-    px, py, qx, qy = np.take(np.ascontiguousarray(eb.T), ib, axis=1)
+    ax, ay, bx, by = np.take(ea, ia, axis=1)  # edges are (4, N) rows
+    px, py, qx, qy = np.take(eb, ib, axis=1)
     dx, dy = bx - ax, by - ay
     ex, ey = qx - px, qy - py
     # parent points against the child edge's line: orient(a, b, p + εw) = o_p + ε·cross(d, w)

@@ -45,7 +45,7 @@ def _pieces(edge: Array, s: float) -> tuple[Array, Array, Array]:
     works on contiguous rows several times faster than on an (N, 4) array's
     strided columns.
     """
-    ex0, ey0, ex1, ey1 = np.ascontiguousarray(edge.T)
+    ex0, ey0, ex1, ey1 = edge  # (4, N) rows
     dx = ex1 - ex0
     dy = ey1 - ey0
     m = np.maximum(np.ceil(np.maximum(np.abs(dx), np.abs(dy)) / s), 1).astype(np.int64)
@@ -54,7 +54,7 @@ def _pieces(edge: Array, s: float) -> tuple[Array, Array, Array]:
     )
     long = np.flatnonzero(m > 1)
     if len(long) == 0:
-        return np.arange(len(edge)), box, np.zeros(len(edge), bool)
+        return np.arange(edge.shape[1]), box, np.zeros(edge.shape[1], bool)
     ml = m[long]
     seg = np.repeat(long, ml)
     k = np.arange(len(seg)) - np.repeat(np.cumsum(ml) - ml, ml)
@@ -172,7 +172,7 @@ def candidates(edge: Array, index: EdgeIndex, grid: Grid) -> tuple[Array, Array]
 def local_grid(A: Rings, B: Rings) -> tuple[Grid, int]:
     """Lay a grid over both layers' edges, cells about twice the parents' median edge."""
     e = B.edge
-    ext = np.maximum(np.abs(e[:, 2] - e[:, 0]), np.abs(e[:, 3] - e[:, 1]))
+    ext = np.maximum(np.abs(e[2] - e[0]), np.abs(e[3] - e[1]))
     s = 3.0 * float(np.median(ext)) if len(ext) else 1.0
     lo = np.minimum(A.ring_box[:, :2].min(axis=0), B.ring_box[:, :2].min(axis=0))
     hi = np.maximum(A.ring_box[:, 2:].max(axis=0), B.ring_box[:, 2:].max(axis=0))

@@ -24,7 +24,7 @@ class Rings:
     ring_area2: Array  # (R) twice the signed ring area (shells > 0, holes < 0)
     ring_box: Array  # (R, 4) xmin, ymin, xmax, ymax
     geom_ring_start: Array  # (G+1) offsets into rings
-    edge: Array  # (E, 4) x0, y0, x1, y1 of each edge (zero-length edges dropped)
+    edge: Array  # (4, E) rows x0, y0, x1, y1: the edges (zero-length ones dropped)
     edge_ring: Array  # (E) ring of each edge
     ring_edge_start: Array  # (R+1) offsets into edges
     ring_rev: Array  # (R) the ring's edges are stored against its travel order
@@ -81,21 +81,22 @@ def decompose(geoms: Array) -> Rings:
     notlast[rstart[1:] - 1] = False
     i0 = np.flatnonzero(notlast)
     er = np.repeat(np.arange(nr), rcount - 1)
-    edge = np.empty((len(i0), 4))
+    # rows, not columns: numpy is several times faster on contiguous rows
+    edge = np.empty((4, len(i0)))
     if rev.all() or not rev.any():
         a, b = (i0 + 1, i0) if nr and rev[0] else (i0, i0 + 1)
-        edge[:, 0], edge[:, 1], edge[:, 2], edge[:, 3] = x[a], y[a], x[b], y[b]
+        edge[0], edge[1], edge[2], edge[3] = x[a], y[a], x[b], y[b]
     else:
         f = rev[er]
         x0, y0, x1, y1 = x[i0], y[i0], x[i0 + 1], y[i0 + 1]
-        edge[:, 0] = np.where(f, x1, x0)
-        edge[:, 1] = np.where(f, y1, y0)
-        edge[:, 2] = np.where(f, x0, x1)
-        edge[:, 3] = np.where(f, y0, y1)
-    keep = (edge[:, 0] != edge[:, 2]) | (edge[:, 1] != edge[:, 3])
+        edge[0] = np.where(f, x1, x0)
+        edge[1] = np.where(f, y1, y0)
+        edge[2] = np.where(f, x0, x1)
+        edge[3] = np.where(f, y0, y1)
+    keep = (edge[0] != edge[2]) | (edge[1] != edge[3])
     if not keep.all():
         kept = np.flatnonzero(keep)
-        edge, er = np.take(edge, kept, axis=0), er[kept]
+        edge, er = np.take(edge, kept, axis=1), er[kept]
     restart = np.zeros(nr + 1, np.int64)
     np.cumsum(np.bincount(er, minlength=nr), out=restart[1:])
     if simple.all():  # one ring per geometry: GEOS has the boxes
@@ -119,7 +120,7 @@ class Shared:
     testing it once halves the work.
     """
 
-    edge: Array  # (U, 4) unique edges, lower endpoint first
+    edge: Array  # (4, U) unique edges (rows x0, y0, x1, y1), lower endpoint first
     copy_start: Array  # (U+1) offsets into copy
     copy: Array  # (E) edge ids grouped by unique edge
     flipped: Array  # (E) the edge runs against its unique edge
@@ -127,8 +128,8 @@ class Shared:
 
 def shared_edges(edge: Array) -> Shared:
     """Merge edges that are equal up to direction (hashed, then sorted)."""
-    n = len(edge)
-    x0, y0, x1, y1 = edge[:, 0], edge[:, 1], edge[:, 2], edge[:, 3]
+    n = edge.shape[1]
+    x0, y0, x1, y1 = edge
     flipped = (x0 > x1) | ((x0 == x1) & (y0 > y1))
     cols = (
         np.where(flipped, x1, x0),
@@ -148,7 +149,5 @@ def shared_edges(edge: Array) -> Shared:
     new[1:] = (c[0][1:] != c[0][:-1]) | (c[1][1:] != c[1][:-1])
     new[1:] |= (c[2][1:] != c[2][:-1]) | (c[3][1:] != c[3][:-1])
     first = np.flatnonzero(new)  # taking by index is faster than by mask
-    u = np.empty((len(first), 4))
-    for k in range(4):
-        u[:, k] = c[k][first]
+    u = np.stack([col[first] for col in c])
     return Shared(u, np.append(first, n), order, flipped)
