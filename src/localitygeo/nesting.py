@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from localitygeo._overlap import intersection_areas
+from localitygeo._overlap.keys import stable_argsort
 from localitygeo.crs import ensure_projected, same_crs
 from localitygeo.errors import ColumnError, DataError, GeometryError, InputError, format_codes
 
@@ -418,7 +419,10 @@ def _table(
     # Rank each child's parents by share; ties go to the smaller parent code so
     # that the answer does not depend on row order.
     code_rank = np.argsort(np.argsort(parent["code"].to_numpy(dtype=str), kind="stable"))
-    order = np.lexsort((code_rank[pj], -share, ci))
+    # three stable sorts, last key first (np.lexsort is slower with a float key)
+    order = stable_argsort(code_rank[pj])
+    order = order[np.argsort(-share[order], kind="stable")]
+    order = order[stable_argsort(ci[order])]
     ci, pj, share = ci[order], pj[order], share[order]
     starts = np.searchsorted(ci, np.arange(n), side="left")
     ends = np.searchsorted(ci, np.arange(n), side="right")
