@@ -237,7 +237,9 @@ def overlay_pairs(
 
     scodes = source["code"].astype(str).to_numpy(dtype=object)
     _match_codes(codes, scodes, strict)
-    keep = pd.Index(scodes).isin(codes)  # hashed; np.isin on objects is quadratic
+    # hashed (np.isin on objects is quadratic), and on object Indexes: pandas 3's
+    # "str" Index makes this 40x slower (0.22 s vs 5 ms for England's LSOAs)
+    keep = pd.Index(scodes, dtype=object).isin(pd.Index(codes, dtype=object))
     src = source[keep]
     names = ("source layer", "target layer")
     sgeom, tgeom, si, tj, inter = _overlaps(src, target, threads, None, names)
