@@ -12,6 +12,11 @@ from localitygeo._overlap.rings import Rings
 
 __all__ = ["EdgeIndex", "Grid", "build_index", "candidates", "local_grid"]
 
+# Cell size in parent edges (median extent; 3 measured fastest for OA -> LSOA,
+# against 1 to 8, and for LSOA -> ward, against 2). Smaller cells hold fewer pairs to
+# test but register each edge in more cells.
+_CELL = 3.0
+
 
 @dataclass(frozen=True)
 class Grid:
@@ -170,10 +175,10 @@ def candidates(edge: Array, index: EdgeIndex, grid: Grid) -> tuple[Array, Array]
 
 
 def local_grid(A: Rings, B: Rings) -> tuple[Grid, int]:
-    """Lay a grid over both layers' edges, cells about twice the parents' median edge."""
+    """Lay a grid over both layers' edges, cells _CELL times the parents' median edge."""
     e = B.edge
     ext = np.maximum(np.abs(e[2] - e[0]), np.abs(e[3] - e[1]))
-    s = 3.0 * float(np.median(ext)) if len(ext) else 1.0
+    s = _CELL * float(np.median(ext)) if len(ext) else 1.0
     lo = np.minimum(A.ring_box[:, :2].min(axis=0), B.ring_box[:, :2].min(axis=0))
     hi = np.maximum(A.ring_box[:, 2:].max(axis=0), B.ring_box[:, 2:].max(axis=0))
     s = max(s, 1e-9 * float(max(hi[0] - lo[0], hi[1] - lo[1])), 1e-300)
