@@ -4,7 +4,8 @@ Every method gets the same layers, already reprojected to EPSG:27700 (reading
 and reprojecting are not timed), and answers the same question: for each
 output area, which LSOA holds most of its area. The methods:
 
-* ``localitygeo.best_fit`` (exact area shares, runner-up, outside share);
+* ``localitygeo.best_fit`` (exact area shares, runner-up, outside share), with
+  its default threads and with one;
 * a plain geopandas approach: ``geopandas.overlay(how="intersection")``, then
   the largest piece per output area (ties to the smaller LSOA code);
 * ``maup.assign``, when maup is installed.
@@ -119,6 +120,11 @@ def main() -> None:
     rows = []
     t_lg, table = timed(args.repeat, lambda: best_fit(oa, lsoa))
     rows.append(("localitygeo best_fit", t_lg))
+    # the default uses every core (up to 4); the overlay uses one
+    t_one, one = timed(args.repeat, lambda: best_fit(oa, lsoa, threads=1))
+    rows.append(("localitygeo best_fit, 1 thread", t_one))
+    if not one.equals(table):
+        raise SystemExit("best_fit differs between 1 thread and the default")
     t_ov, ref = timed(args.repeat, lambda: overlay_best_fit(oa, lsoa))
     rows.append(("geopandas overlay + largest piece", t_ov))
     t_pt, _ = timed(args.repeat, lambda: rep_point_lookup(oa, lsoa))
