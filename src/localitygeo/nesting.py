@@ -198,6 +198,7 @@ def _needs_repair(geoms: np.ndarray, threads: int | None) -> np.ndarray:
 
 
 def _repaired(geoms: np.ndarray, fix: np.ndarray) -> np.ndarray:
+    """Return ``geoms`` with those flagged in ``fix`` made valid and polygonal (a copy)."""
     if not fix.any():
         return geoms
     geoms = geoms.copy()
