@@ -218,7 +218,8 @@ def _overlaps(
     The exact area engine runs on the geometries as given while GEOS checks
     their validity in another thread (GEOS releases the GIL, so on a spare
     core the check costs no time). Pairs involving a geometry that needed
-    repair are then redone on the repaired geometries. The geometries
+    repair are computed on the repaired geometries, in the checking thread
+    once the repairs are made, and replace the engine's. The geometries
     returned are those of :func:`_measurable`, and only pairs with a positive
     area are returned, as from :func:`_area_pairs`. ``names`` name the two
     layers in errors.
@@ -232,15 +233,21 @@ def _overlaps(
         fix = _needs_repair(geoms, 1)
         return fix, _repaired(geoms, fix)
 
+    def checked() -> tuple[np.ndarray, ...]:
+        (fix_c, cg), (fix_p, pg) = check(cgeom), check(pgeom)
+        # pairs with a repaired geometry need only the repairs: compute them here,
+        # while the engine is still busy with the rest
+        return fix_c, cg, fix_p, pg, *_repaired_pairs(cg, pg, fix_c, fix_p)
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        checking = pool.submit(lambda: (check(cgeom), check(pgeom)))
+        checking = pool.submit(checked)
         raw: tuple[np.ndarray, np.ndarray, np.ndarray] | None
         failure: Exception | None = None
         try:
             raw = _raw_areas(cgeom, pgeom, ok_c, ok_p, threads, progress)
         except Exception as exc:  # judged once validity is known
             raw, failure = None, exc
-        (fix_c, cgeom), (fix_p, pgeom) = checking.result()
+        fix_c, cgeom, fix_p, pgeom, fi, fj, fa = checking.result()
     if raw is None:
         # the unchecked run may fail only because of geometries that need repair
         # (NaN coordinates, say): then run again on the repaired ones
@@ -249,35 +256,41 @@ def _overlaps(
         return cgeom, pgeom, *_area_pairs(cgeom, pgeom, None, threads, progress)
     i, j, area = raw
     # drop what the unchecked run could not get right: pairs with a repaired
-    # geometry, and pairs it could not settle (NaN, redone with GEOS below)
+    # geometry (computed above), and pairs it could not settle (NaN: GEOS here)
     redo = np.isnan(area)
-    keep = ~(fix_c[i] | fix_p[j] | redo)
-    parts_i, parts_j, parts_a = [i[keep]], [j[keep]], [area[keep]]
-    ri, rj = i[redo & ~(fix_c[i] | fix_p[j])], j[redo & ~(fix_c[i] | fix_p[j])]
-    parts_i.append(ri)
-    parts_j.append(rj)
-    parts_a.append(shapely.area(shapely.intersection(cgeom[ri], pgeom[rj])))
-    # repaired geometries: redo every pair that involves one
-    if fix_c.any() or fix_p.any():
-        fc, fp = np.flatnonzero(fix_c), np.flatnonzero(fix_p)
-        qc, qp = shapely.STRtree(pgeom).query(cgeom[fc])
-        qc = fc[qc]
-        if len(fp):
-            pp, pc = shapely.STRtree(cgeom).query(pgeom[fp])
-            keep_p = ~fix_c[pc]  # pairs of two repaired geometries are already in
-            qc, qp = np.concatenate([qc, pc[keep_p]]), np.concatenate([qp, fp[pp[keep_p]]])
-        uc, up = np.unique(qc), np.unique(qp)
-        a, b, s = _area_pairs(cgeom[uc], pgeom[up], None, threads)
-        parts_i.append(uc[a])
-        parts_j.append(up[b])
-        parts_a.append(s)
-        # _area_pairs covered every pair of those children and parents: keep just the
-        # ones that involve a repaired geometry (the others are already in)
-        mine = fix_c[parts_i[-1]] | fix_p[parts_j[-1]]
-        parts_i[-1], parts_j[-1], parts_a[-1] = parts_i[-1][mine], parts_j[-1][mine], s[mine]
-    ci, pj, inter = (np.concatenate(v) for v in (parts_i, parts_j, parts_a))
-    pos = inter > 0
+    repaired = fix_c[i] | fix_p[j]
+    keep = np.flatnonzero(~(repaired | redo))
+    geos = np.flatnonzero(redo & ~repaired)
+    ri, rj = i[geos], j[geos]
+    ci = np.concatenate([i[keep], ri, fi])
+    pj = np.concatenate([j[keep], rj, fj])
+    inter = np.concatenate(
+        [area[keep], shapely.area(shapely.intersection(cgeom[ri], pgeom[rj])), fa]
+    )
+    pos = np.flatnonzero(inter > 0)
     return cgeom, pgeom, ci[pos], pj[pos], inter[pos]
+
+
+def _repaired_pairs(
+    cgeom: np.ndarray, pgeom: np.ndarray, fix_c: np.ndarray, fix_p: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(child, parent, area) of every pair involving a repaired geometry (one thread)."""
+    if not (fix_c.any() or fix_p.any()):
+        return np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0)
+    fc, fp = np.flatnonzero(fix_c), np.flatnonzero(fix_p)
+    qc, qp = shapely.STRtree(pgeom).query(cgeom[fc])
+    qc = fc[qc]
+    if len(fp):
+        pp, pc = shapely.STRtree(cgeom).query(pgeom[fp])
+        keep = ~fix_c[pc]  # pairs of two repaired geometries are already in
+        qc, qp = np.concatenate([qc, pc[keep]]), np.concatenate([qp, fp[pp[keep]]])
+    uc, up = np.unique(qc), np.unique(qp)
+    a, b, s = _area_pairs(cgeom[uc], pgeom[up], None, 1)
+    # _area_pairs covered every pair of those children and parents: keep just the
+    # ones that involve a repaired geometry (the others come from the main run)
+    ci, pj = uc[a], up[b]
+    mine = np.flatnonzero(fix_c[ci] | fix_p[pj])
+    return ci[mine], pj[mine], s[mine]
 
 
 def _raw_areas(
