@@ -14,8 +14,12 @@ from localitygeo._overlap.keys import member, morton, stable_argsort, unique
 
 __all__ = ["intersection_areas"]
 
-# Parents per chunk: small enough for the chunk's arrays to stay in cache.
-_CHUNK = 240
+# Coordinates per chunk (the parents' own and those of every child meeting
+# them): small enough for a chunk's arrays to stay in cache. 400,000 is about
+# 570 LSOAs with their output areas, or 270 wards with their LSOAs; measured
+# nationally, 2 threads, it beat fixed chunks of 240 parents by ~9% for OA ->
+# LSOA and matched them for LSOA -> ward, whose chunks of 480 were 7% slower.
+_LOAD = 400_000
 
 
 def intersection_areas(
@@ -65,18 +69,26 @@ def intersection_areas(
     pi, pj = shapely.STRtree(a).query(b)[::-1]
     if len(pi) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    # chunks of nearby parents (z-order), among those that meet some child
+    # chunks of nearby parents (z-order), among those that meet some child,
+    # each holding about _LOAD coordinates of its parents and their children
     used = unique(pj)
     order = used[np.argsort(morton(shapely.bounds(b[used])), kind="stable")]
+    load = shapely.get_num_coordinates(b).astype(float)
+    load += np.bincount(pj, weights=shapely.get_num_coordinates(a)[pi], minlength=nb)
+    before = np.cumsum(load[order]) - load[order]
+    step = np.diff(np.floor(before / _LOAD), prepend=0.0) > 0  # a new chunk starts here
+    step[0] = False
+    chunk_no = np.cumsum(step)
     chunk_of = np.empty(nb, np.int64)
-    chunk_of[order] = np.arange(len(order)) // _CHUNK
+    chunk_of[order] = chunk_no
     by_chunk = stable_argsort(chunk_of[pj])
     pi, pj = pi[by_chunk], pj[by_chunk]
-    nchunks = (len(order) + _CHUNK - 1) // _CHUNK
+    nchunks = int(chunk_no[-1]) + 1
     cut = np.searchsorted(chunk_of[pj], np.arange(nchunks + 1))
+    first = np.searchsorted(chunk_no, np.arange(nchunks + 1))  # chunks' offsets into order
 
     def work(k: int) -> tuple[Array, Array, Array, Array]:
-        bj = np.sort(order[k * _CHUNK : (k + 1) * _CHUNK])
+        bj = np.sort(order[first[k] : first[k + 1]])
         qi, qj = pi[cut[k] : cut[k + 1]], pj[cut[k] : cut[k + 1]]
         ai = unique(qi)
         li, lj = np.searchsorted(ai, qi), np.searchsorted(bj, qj)
@@ -91,7 +103,7 @@ def intersection_areas(
         for k, res in enumerate(done):
             results.append(res)
             if progress is not None:
-                progress(min(len(order), (k + 1) * _CHUNK), len(order))
+                progress(int(first[k + 1]), len(order))
     i = np.concatenate([r[0] for r in results])
     j = np.concatenate([r[1] for r in results])
     area = np.concatenate([r[2] for r in results])
