@@ -74,7 +74,8 @@ def main() -> None:
     cpus = os.cpu_count() or 1
     print(
         f"{len(lsoa):,} LSOAs -> {len(ward):,} wards; {platform.machine()}, {cpus} CPU(s); "
-        f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string})"
+        f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string}); "
+        f"load average {', '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
 
     source = lsoa[["code", "geometry"]].join(data, on="code")

@@ -19,8 +19,9 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from localitygeo import _overlap
-from localitygeo._overlap import intersection_areas
+from localitygeo import nesting
+from localitygeo._overlap import NonFiniteError, chunk, grid, intersection_areas
+from localitygeo._overlap.crossings import Crossings
 from localitygeo.io import read_layer
 from localitygeo.nesting import ASSIGNMENT_COLUMNS, best_fit
 from tests.helpers import BNG, dissolve_by, grid_layer
@@ -229,6 +230,11 @@ CASES = {
     ),
     # an invalid (self-crossing) child, repaired before measuring
     "bowtie": ([bowtie()], [b(0, 0, 50, 100), b(50, 0, 100, 100)]),
+    # an invalid parent: its pairs are redone once it is repaired
+    "bowtie parent": (
+        [b(0, 0, 50, 100), b(50, 0, 100, 100), b(100, 0, 150, 100)],
+        [bowtie(), b(90, 0, 150, 100)],
+    ),
     # vertices on the other layer's edges, and collinear runs of edges
     "t-junctions": (
         [b(0, 0, 30, 100), b(30, 0, 70, 100), b(70, 0, 100, 100)],
@@ -296,21 +302,98 @@ def test_engine_decides_collinear_floats_exactly() -> None:
 
 
 def test_engine_falls_back_to_geos_when_a_check_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = _overlap._crossings
+    real = chunk.find_crossings
 
-    def broken(*args: object) -> _overlap._Crossings:
+    def broken(*args: object) -> Crossings:
         c = real(*args)  # type: ignore[arg-type]
-        return _overlap._Crossings(*(c.__dict__[f] for f in list(c.__dict__)[:-1]), c.x < 0)
+        return Crossings(*(c.__dict__[f] for f in list(c.__dict__)[:-1]), c.x < 0)
 
-    monkeypatch.setattr(_overlap, "_crossings", broken)
+    monkeypatch.setattr(chunk, "find_crossings", broken)
     child = grid_layer(4, 3, 100.0, "C", X0, Y0)
     geoms = jitter(np.asarray(child.geometry.array, dtype=object), 0.5, 1.0, 7)
     assert engine_vs_geos(list(child.geometry), list(geoms[::-1])) < 1e-12
 
 
+def test_unchecked_run_failing_on_invalid_input_is_redone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the engine first runs on unchecked geometries while GEOS checks them;
+    # if that run fails, best_fit reruns on the repaired geometries, but only
+    # when something needed repair (otherwise the failure is real)
+    def fails(*args: object) -> None:
+        raise RuntimeError("unchecked run failed")
+
+    monkeypatch.setattr(nesting, "_raw_areas", fails)
+    kids, parents = CASES["bowtie parent"]
+    child, parent = layer("C", kids), layer("P", parents)
+    assert_matches_overlay(best_fit(child, parent), child, parent)
+    with pytest.raises(RuntimeError, match="unchecked run failed"):
+        best_fit(child, layer("P", [b(0, 0, 50, 100)]))
+
+
 def test_engine_on_empty_input() -> None:
     i, j, area = intersection_areas(np.array([], dtype=object), np.array([b(0, 0, 1, 1)]))
     assert len(i) == len(j) == len(area) == 0
+
+
+def brute_entries(box: np.ndarray, g: grid.Grid) -> set[tuple[int, int, int]]:
+    """Every (cell key, box, flag) by looping over the cells each box touches."""
+    out = set()
+    for n in range(box.shape[1]):
+        i0, j0, i1, j1 = (int(np.floor((box[k, n] - (g.gx, g.gy)[k % 2]) / g.s)) for k in range(4))
+        for i in range(i0, i1 + 1):
+            for j in range(j0, j1 + 1):
+                out.add((i * g.ny + j, n, int(i == i0) | (int(j == j0) << 1)))
+    return out
+
+
+@pytest.mark.parametrize("span", [0.9, 2.5])
+def test_grid_registers_boxes_in_every_cell_they_touch(span: float) -> None:
+    # boxes up to one cell wide take the 2 x 2 shortcut; wider ones the general path
+    rng = np.random.default_rng(3)
+    g = grid.Grid(0.0, 0.0, 10.0, 50)
+    lo = rng.uniform(5, 300, (2, 200))
+    box = np.vstack([lo, lo + rng.uniform(0, span * g.s, (2, 200))])
+    key, idx, flag = grid._entries(box, g)
+    got = set(zip(key.tolist(), idx.tolist(), flag.tolist(), strict=True))
+    assert len(got) == len(key)
+    assert got == brute_entries(box, g)
+
+
+def test_grid_candidates_same_without_the_dense_cell_table() -> None:
+    # very large grids look cells up by binary search instead of a dense table
+    rng = np.random.default_rng(5)
+
+    def edges(n: int) -> np.ndarray:  # (4, n) rows x0, y0, x1, y1; shorter than a cell
+        start = rng.uniform(0, 1000, (2, n))
+        return np.vstack([start, start + rng.uniform(-30, 30, (2, n))])
+
+    ea, eb = edges(3000), edges(3000)
+    g = grid.Grid(-100.0, -100.0, 40.0, 40)
+    dense = grid.candidates(ea, grid.build_index(eb, g, 40 * 40), g)
+    sparse = grid.candidates(ea, grid.build_index(eb, g, 1 << 27), g)
+    pairs = {tuple(p) for p in np.column_stack(dense).tolist()}
+    assert len(pairs) > 1000
+    assert pairs == {tuple(p) for p in np.column_stack(sparse).tolist()}
+    a0, a1 = np.minimum(ea[:2], ea[2:]), np.maximum(ea[:2], ea[2:])
+    b0, b1 = np.minimum(eb[:2], eb[2:]), np.maximum(eb[:2], eb[2:])
+    meet = (a0[:, :, None] <= b1[:, None, :]).all(0) & (b0[:, None, :] <= a1[:, :, None]).all(0)
+    assert pairs == {tuple(p) for p in np.argwhere(meet).tolist()}
+
+
+def test_engine_reports_progress_and_rejects_non_finite_coordinates() -> None:
+    calls: list[tuple[int, int]] = []
+    kids = np.array([b(0, 0, 10, 10), b(10, 0, 20, 10)], dtype=object)
+    intersection_areas(
+        kids, np.array([b(5, 0, 15, 10)]), progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls == [(1, 1)]
+    far = intersection_areas(kids, np.array([b(500, 500, 510, 510)]))
+    assert all(len(v) == 0 for v in far)
+    with np.errstate(invalid="ignore"):
+        nan = shapely.Polygon([(X0, Y0), (X0 + 1, Y0), (X0 + 1, np.nan), (X0, Y0 + 1)])
+    with pytest.raises(NonFiniteError):
+        intersection_areas(np.array([nan]), np.array([b(0, 0, 10, 10)]))
 
 
 # ------------------------------------------------------------------ real data

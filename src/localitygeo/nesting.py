@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from localitygeo._overlap import intersection_areas
+from localitygeo._overlap.keys import stable_argsort
 from localitygeo.crs import ensure_projected, same_crs
 from localitygeo.errors import ColumnError, DataError, GeometryError, InputError, format_codes
 
@@ -78,9 +79,9 @@ def best_fit(
         Reproject ``child``, ``parent`` and ``weights`` to this CRS before
         measuring. Without it, all must already share one projected CRS.
     threads : int, optional
-        Worker threads for the GEOS steps (geometry validity checks and
-        repairs; default: the number of CPUs, at most 4). The area engine
-        itself runs in one thread.
+        Worker threads for the area computation (default: the number of
+        CPUs, at most 4); geometry validity is checked in one more thread
+        meanwhile.
     progress : callable, optional
         Called as ``progress(done, total)`` while areas are computed.
 
@@ -121,8 +122,7 @@ def best_fit(
         _check_codes(frame, what)
     same_crs(child, parent, ("child layer", "parent layer"))
 
-    cgeom = _measurable(child, "child layer", threads)
-    pgeom = _measurable(parent, "parent layer", threads)
+    cgeom, pgeom, ci, pj, inter = _overlaps(child, parent, threads, progress)
     c_area = shapely.area(cgeom)
     if (c_area <= 0).any():
         codes = child["code"].to_numpy()[c_area <= 0]
@@ -131,12 +131,11 @@ def best_fit(
             layer="child layer",
             code=str(codes[0]),
         )
-    tree = shapely.STRtree(pgeom)
-    ci, pj, inter = _area_pairs(cgeom, pgeom, tree, threads, progress)
     share = inter / c_area[ci]
     basis = np.full(len(child), "area", dtype=object)
 
     if weights is not None:
+        tree = shapely.STRtree(pgeom)
         wc, wp, wshare, has_weight = _weight_pairs(weights, weight_column, cgeom, tree, child)
         keep = ~has_weight[ci]
         ci = np.concatenate([ci[keep], wc])
@@ -167,6 +166,12 @@ def _measurable(frame: gpd.GeoDataFrame, what: str, threads: int | None = None) 
     empty if a repair left nothing of area). Null, empty or non-polygonal
     input raises :class:`GeometryError`.
     """
+    geoms = _screened(frame, what)
+    return _repaired(geoms, _needs_repair(geoms, threads))
+
+
+def _screened(frame: gpd.GeoDataFrame, what: str) -> np.ndarray:
+    """Return the layer's geometries; null, empty or non-polygonal ones raise GeometryError."""
     geoms = np.asarray(frame.geometry.array, dtype=object)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if empty.any():
@@ -176,8 +181,7 @@ def _measurable(frame: gpd.GeoDataFrame, what: str, threads: int | None = None) 
             layer=what,
             code=str(codes[0]),
         )
-    kind = shapely.get_type_id(geoms)
-    other = ~np.isin(kind, (*_POLYGONAL, 7))
+    other = ~np.isin(shapely.get_type_id(geoms), (*_POLYGONAL, 7))
     if other.any():
         codes = frame["code"].to_numpy()[other]
         raise GeometryError(
@@ -185,11 +189,131 @@ def _measurable(frame: gpd.GeoDataFrame, what: str, threads: int | None = None) 
             layer=what,
             code=str(codes[0]),
         )
-    fix = ~_in_threads(shapely.is_valid, geoms, threads) | (kind == 7)
-    if fix.any():
-        geoms = geoms.copy()
-        geoms[fix] = [_polygonal(g) for g in shapely.make_valid(geoms[fix])]
     return geoms
+
+
+def _needs_repair(geoms: np.ndarray, threads: int | None) -> np.ndarray:
+    """Invalid geometries and collections: what make_valid and _polygonal must fix."""
+    return ~_in_threads(shapely.is_valid, geoms, threads) | (shapely.get_type_id(geoms) == 7)
+
+
+def _repaired(geoms: np.ndarray, fix: np.ndarray) -> np.ndarray:
+    """Return ``geoms`` with those flagged in ``fix`` made valid and polygonal (a copy)."""
+    if not fix.any():
+        return geoms
+    geoms = geoms.copy()
+    geoms[fix] = [_polygonal(g) for g in shapely.make_valid(geoms[fix])]
+    return geoms
+
+
+def _overlaps(
+    child: gpd.GeoDataFrame,
+    parent: gpd.GeoDataFrame,
+    threads: int | None,
+    progress: Progress | None,
+    names: tuple[str, str] = ("child layer", "parent layer"),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Repaired geometries and (child, parent, area) of every overlapping pair.
+
+    The exact area engine runs on the geometries as given while GEOS checks
+    their validity in another thread (GEOS releases the GIL, so on a spare
+    core the check costs no time). Pairs involving a geometry that needed
+    repair are computed on the repaired geometries, in the checking thread
+    once the repairs are made, and replace the engine's. The geometries
+    returned are those of :func:`_measurable`, and only pairs with a positive
+    area are returned, as from :func:`_area_pairs`. ``names`` name the two
+    layers in errors.
+    """
+    cgeom = _screened(child, names[0])
+    pgeom = _screened(parent, names[1])
+    ok_c = np.flatnonzero(np.isin(shapely.get_type_id(cgeom), _POLYGONAL))
+    ok_p = np.flatnonzero(np.isin(shapely.get_type_id(pgeom), _POLYGONAL))
+
+    def check(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        fix = _needs_repair(geoms, 1)
+        return fix, _repaired(geoms, fix)
+
+    def checked() -> tuple[np.ndarray, ...]:
+        (fix_c, cg), (fix_p, pg) = check(cgeom), check(pgeom)
+        # pairs with a repaired geometry need only the repairs: compute them here,
+        # while the engine is still busy with the rest
+        return fix_c, cg, fix_p, pg, *_repaired_pairs(cg, pg, fix_c, fix_p)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checking = pool.submit(checked)
+        raw: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+        failure: Exception | None = None
+        try:
+            raw = _raw_areas(cgeom, pgeom, ok_c, ok_p, threads, progress)
+        except Exception as exc:  # judged once validity is known
+            raw, failure = None, exc
+        fix_c, cgeom, fix_p, pgeom, fi, fj, fa = checking.result()
+    if raw is None:
+        # the unchecked run may fail only because of geometries that need repair
+        # (NaN coordinates, say): then run again on the repaired ones
+        if failure is not None and not (fix_c.any() or fix_p.any()):
+            raise failure
+        return cgeom, pgeom, *_area_pairs(cgeom, pgeom, None, threads, progress)
+    i, j, area = raw
+    # drop what the unchecked run could not get right: pairs with a repaired
+    # geometry (computed above), and pairs it could not settle (NaN: GEOS here)
+    redo = np.isnan(area)
+    repaired = fix_c[i] | fix_p[j]
+    keep = np.flatnonzero(~(repaired | redo))
+    geos = np.flatnonzero(redo & ~repaired)
+    ri, rj = i[geos], j[geos]
+    ci = np.concatenate([i[keep], ri, fi])
+    pj = np.concatenate([j[keep], rj, fj])
+    inter = np.concatenate(
+        [area[keep], shapely.area(shapely.intersection(cgeom[ri], pgeom[rj])), fa]
+    )
+    pos = np.flatnonzero(inter > 0)
+    return cgeom, pgeom, ci[pos], pj[pos], inter[pos]
+
+
+def _repaired_pairs(
+    cgeom: np.ndarray, pgeom: np.ndarray, fix_c: np.ndarray, fix_p: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(child, parent, area) of every pair involving a repaired geometry (one thread)."""
+    if not (fix_c.any() or fix_p.any()):
+        return np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0)
+    fc, fp = np.flatnonzero(fix_c), np.flatnonzero(fix_p)
+    qc, qp = shapely.STRtree(pgeom).query(cgeom[fc])
+    qc = fc[qc]
+    if len(fp):
+        pp, pc = shapely.STRtree(cgeom).query(pgeom[fp])
+        keep = ~fix_c[pc]  # pairs of two repaired geometries are already in
+        qc, qp = np.concatenate([qc, pc[keep]]), np.concatenate([qp, fp[pp[keep]]])
+    uc, up = np.unique(qc), np.unique(qp)
+    a, b, s = _area_pairs(cgeom[uc], pgeom[up], None, 1)
+    # _area_pairs covered every pair of those children and parents: keep just the
+    # ones that involve a repaired geometry (the others come from the main run)
+    ci, pj = uc[a], up[b]
+    mine = np.flatnonzero(fix_c[ci] | fix_p[pj])
+    return ci[mine], pj[mine], s[mine]
+
+
+def _raw_areas(
+    cgeom: np.ndarray,
+    pgeom: np.ndarray,
+    ok_c: np.ndarray,
+    ok_p: np.ndarray,
+    threads: int | None,
+    progress: Progress | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Engine areas on unchecked polygons (unsettled pairs get NaN), global indices."""
+    n = len(cgeom)
+    report = None
+    if progress is not None:
+        prog = progress
+
+        def report(done: int, total: int) -> None:
+            prog(n * done // max(total, 1), n)
+
+    i, j, area = intersection_areas(
+        cgeom[ok_c], pgeom[ok_p], threads=threads, progress=report, fallback=False
+    )
+    return ok_c[i], ok_p[j], area
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
@@ -225,9 +349,9 @@ def _area_pairs(
     """Return (child index, parent index, intersection area) for overlapping pairs.
 
     Geometries must be valid (as :func:`_measurable` returns them). ``tree``
-    and ``threads`` are accepted for callers written against the earlier
-    overlay-based version; the engine builds its own index and runs in one
-    thread. Only pairs with a positive area are returned.
+    is accepted for callers written against the earlier overlay-based
+    version; the engine builds its own index. Only pairs with a positive area
+    are returned.
     """
     c_ok = np.flatnonzero(~shapely.is_empty(cgeom))
     p_ok = np.flatnonzero(~shapely.is_empty(pgeom))
@@ -239,7 +363,7 @@ def _area_pairs(
         def report(done: int, total: int) -> None:
             prog(n * done // max(total, 1), n)
 
-    i, j, area = intersection_areas(cgeom[c_ok], pgeom[p_ok], progress=report)
+    i, j, area = intersection_areas(cgeom[c_ok], pgeom[p_ok], threads=threads, progress=report)
     pos = area > 0
     return c_ok[i[pos]], p_ok[j[pos]], area[pos]
 
@@ -309,7 +433,10 @@ def _table(
     # Rank each child's parents by share; ties go to the smaller parent code so
     # that the answer does not depend on row order.
     code_rank = np.argsort(np.argsort(parent["code"].to_numpy(dtype=str), kind="stable"))
-    order = np.lexsort((code_rank[pj], -share, ci))
+    # three stable sorts, last key first (np.lexsort is slower with a float key)
+    order = stable_argsort(code_rank[pj])
+    order = order[np.argsort(-share[order], kind="stable")]
+    order = order[stable_argsort(ci[order])]
     ci, pj, share = ci[order], pj[order], share[order]
     starts = np.searchsorted(ci, np.arange(n), side="left")
     ends = np.searchsorted(ci, np.arange(n), side="right")
