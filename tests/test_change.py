@@ -362,3 +362,23 @@ def test_apply_does_not_change_inputs_in_place(city):
             pd.DataFrame(frame.drop(columns="geometry")),
         )
         assert city[key].geometry.geom_equals_exact(frame.geometry, 0).all()
+
+
+def test_realign_op_names_blocks_for_a_layer_not_declared_built(city):
+    # the same layers, but nothing declared built: the op says which blocks to use
+    bare = BoundarySet.from_layers(
+        {k: city[k] for k in ("small_area", "ward", "neighbourhood")},
+        nesting=[r for r in city.nesting if "locality" not in r.id],
+    )
+    assert bare.built_from == {}
+    op = {"op": "realign", "layer": "neighbourhood", "to": "ward"}
+    with pytest.raises(ProposalError, match="is not built from blocks"):
+        apply(bare, _proposal(op))
+    after = apply(bare, _proposal({**op, "blocks": "small_area"}))
+    assert after.built_from == {"neighbourhood": "small_area"}
+    assert validate(after, rules=["not-nested"]).ok
+    declared = apply(city, _proposal(op))
+    assert (
+        after["small_area"]["neighbourhood"].tolist()
+        == declared["small_area"]["neighbourhood"].tolist()
+    )

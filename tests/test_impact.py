@@ -121,6 +121,13 @@ def test_no_change_reports_no_change(city):
     assert (im.metrics["change"] == 0).all()
 
 
+def test_layers_not_built_from_blocks_are_refused(city):
+    from localitygeo.errors import ManifestError
+
+    with pytest.raises(ManifestError, match="layer 'ward' is not built from blocks"):
+        impact(city, city, layers=["ward"])
+
+
 def test_unknown_columns_are_errors(city):
     with pytest.raises(ColumnError, match="no column\\(s\\) crime"):
         impact(city, city, indicators=["crime"])

@@ -332,6 +332,13 @@ def impact(
     for key in chosen:
         after[key]
         before[key]
+        if key not in before.built_from or key not in after.built_from:
+            raise ManifestError(
+                f"layer '{key}' is not built from blocks, so its units cannot be measured "
+                f"block by block; layers built from blocks: "
+                f"{', '.join(after.built_from) or 'none'}",
+                layer=key,
+            )
     finest = finest_assignment(before.layers, before.built_from, chosen[0])[0]
     cols = set(before[finest].columns)
     pop_col = population if population in cols else None
