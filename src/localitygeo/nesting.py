@@ -293,6 +293,18 @@ def _repaired_pairs(
     return ci[mine], pj[mine], s[mine]
 
 
+def _per_child(progress: Progress | None, n: int) -> Progress | None:
+    """Rescale the engine's (done, total) progress to ``n`` children."""
+    if progress is None:
+        return None
+    prog = progress
+
+    def report(done: int, total: int) -> None:
+        prog(n * done // max(total, 1), n)
+
+    return report
+
+
 def _raw_areas(
     cgeom: np.ndarray,
     pgeom: np.ndarray,
@@ -302,16 +314,12 @@ def _raw_areas(
     progress: Progress | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Engine areas on unchecked polygons (unsettled pairs get NaN), global indices."""
-    n = len(cgeom)
-    report = None
-    if progress is not None:
-        prog = progress
-
-        def report(done: int, total: int) -> None:
-            prog(n * done // max(total, 1), n)
-
     i, j, area = intersection_areas(
-        cgeom[ok_c], pgeom[ok_p], threads=threads, progress=report, fallback=False
+        cgeom[ok_c],
+        pgeom[ok_p],
+        threads=threads,
+        progress=_per_child(progress, len(cgeom)),
+        fallback=False,
     )
     return ok_c[i], ok_p[j], area
 
@@ -355,14 +363,7 @@ def _area_pairs(
     """
     c_ok = np.flatnonzero(~shapely.is_empty(cgeom))
     p_ok = np.flatnonzero(~shapely.is_empty(pgeom))
-    n = len(cgeom)
-    report = None
-    if progress is not None:
-        prog = progress
-
-        def report(done: int, total: int) -> None:
-            prog(n * done // max(total, 1), n)
-
+    report = _per_child(progress, len(cgeom))
     i, j, area = intersection_areas(cgeom[c_ok], pgeom[p_ok], threads=threads, progress=report)
     pos = area > 0
     return c_ok[i[pos]], p_ok[j[pos]], area[pos]

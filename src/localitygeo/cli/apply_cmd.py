@@ -6,16 +6,12 @@ from pathlib import Path
 
 import click
 
+from localitygeo.cli._options import proposal_option
+
 
 @click.command(name="apply")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option(
-    "--proposal",
-    "proposal_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Proposal file (TOML).",
-)
+@proposal_option
 @click.option(
     "-o",
     "--output",

@@ -7,19 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
+from localitygeo.cli._options import attribution_option, proposal_option
+
 if TYPE_CHECKING:
     from localitygeo.boundaries import BoundarySet
 
 
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option(
-    "--proposal",
-    "proposal_path",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Proposal file (TOML), e.g. boundaries/<set>/proposals/<name>.toml.",
-)
+@proposal_option
 @click.option(
     "--layer",
     "layers",
@@ -52,12 +48,7 @@ if TYPE_CHECKING:
     show_default=True,
     help="Embed the before/after map in the HTML report (needs the map assets for offline use).",
 )
-@click.option(
-    "--attribution",
-    default="Contains OS data © Crown copyright and database right; Open Government Licence v3.0",
-    show_default=True,
-    help="Attribution line for the map and the report (required for OGL data).",
-)
+@attribution_option
 @click.option(
     "-o",
     "--output",

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from localitygeo.cli._options import attribution_option
+
+if TYPE_CHECKING:
+    from localitygeo.boundaries import BoundarySet
 
 
 @click.command(name="map")
@@ -34,12 +40,7 @@ import click
     help="Coverage simplification tolerance in metres (0 keeps every vertex).",
 )
 @click.option("--title", help="Title shown in the legend.")
-@click.option(
-    "--attribution",
-    default="Contains OS data © Crown copyright and database right; Open Government Licence v3.0",
-    show_default=True,
-    help="Attribution line (required for OGL data).",
-)
+@attribution_option
 @click.option(
     "--inline",
     is_flag=True,
@@ -76,34 +77,59 @@ def map_command(
     output: Path,
 ) -> int:
     """Write an interactive map of the boundary set at PATH to one HTML file."""
-    from localitygeo.aggregate import aggregate
     from localitygeo.boundaries import read_boundaries
-    from localitygeo.maps import locality_map, save
+    from localitygeo.maps import save
 
     bset = read_boundaries(path)
     if proposal_path is not None:
-        from localitygeo.change import apply
-        from localitygeo.maps import change_map
-        from localitygeo.proposal import read_proposal
-        from localitygeo.realign import diff
-
-        after = apply(bset, read_proposal(proposal_path))
-        d = diff(bset, after, layer)
-        parents = [r.parent for r in bset.nesting if r.child == layer]
-        parent = next((p for p in parents if p not in bset.built_from), None)
-        m = change_map(
-            bset,
-            after,
-            d,
-            parents=parent,
-            tolerance_m=tolerance,
-            title=title,
-            attribution=attribution,
+        m = _change(bset, proposal_path, layer, tolerance, title, attribution)
+    else:
+        m = _choropleth(
+            bset, layer, indicator, source, weight, scheme, classes, tolerance, title, attribution
         )
-        size = save(m, output, inline=inline)
-        click.echo(f"{len(d.moved)} {d.blocks} block(s) change {layer}")
-        click.echo(f"wrote {output} ({size / 1024:,.0f} KiB)")
-        return 0
+    size = save(m, output, inline=inline)
+    click.echo(f"wrote {output} ({size / 1024:,.0f} KiB)")
+    return 0
+
+
+def _change(
+    bset: BoundarySet,
+    proposal_path: Path,
+    layer: str,
+    tolerance: float,
+    title: str | None,
+    attribution: str,
+) -> Any:
+    from localitygeo.change import apply
+    from localitygeo.maps import change_map
+    from localitygeo.proposal import read_proposal
+    from localitygeo.realign import diff
+
+    after = apply(bset, read_proposal(proposal_path))
+    d = diff(bset, after, layer)
+    parents = [r.parent for r in bset.nesting if r.child == layer]
+    parent = next((p for p in parents if p not in bset.built_from), None)
+    click.echo(f"{len(d.moved)} {d.blocks} block(s) change {layer}")
+    return change_map(
+        bset, after, d, parents=parent, tolerance_m=tolerance, title=title, attribution=attribution
+    )
+
+
+def _choropleth(
+    bset: BoundarySet,
+    layer: str,
+    indicator: str | None,
+    source: str | None,
+    weight: str | None,
+    scheme: str,
+    classes: int,
+    tolerance: float,
+    title: str | None,
+    attribution: str,
+) -> Any:
+    from localitygeo.aggregate import aggregate
+    from localitygeo.maps import locality_map
+
     data = None
     if source is not None:
         if indicator is None:
@@ -118,7 +144,7 @@ def map_command(
             intensive=[indicator],
             weight=weight,
         )[[indicator]]
-    m = locality_map(
+    return locality_map(
         bset,
         layer,
         indicator,
@@ -129,6 +155,3 @@ def map_command(
         title=title,
         attribution=attribution,
     )
-    size = save(m, output, inline=inline)
-    click.echo(f"wrote {output} ({size / 1024:,.0f} KiB)")
-    return 0

@@ -1,0 +1,27 @@
+"""Options shared by several sub-commands, defined once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+#: The attribution line Ordnance Survey / ONS open data requires.
+OGL_ATTRIBUTION = (
+    "Contains OS data © Crown copyright and database right; Open Government Licence v3.0"
+)
+
+proposal_option = click.option(
+    "--proposal",
+    "proposal_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Proposal file (TOML), e.g. boundaries/<set>/proposals/<name>.toml.",
+)
+
+attribution_option = click.option(
+    "--attribution",
+    default=OGL_ATTRIBUTION,
+    show_default=True,
+    help="Attribution line (required for OGL data).",
+)
