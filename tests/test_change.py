@@ -382,3 +382,25 @@ def test_realign_op_names_blocks_for_a_layer_not_declared_built(city):
         after["small_area"]["neighbourhood"].tolist()
         == declared["small_area"]["neighbourhood"].tolist()
     )
+
+
+def test_shipped_hand_made_proposal(city):
+    proposal = read_proposal(CITY / "proposals" / "merge-and-move.toml")
+    assert [o.op for o in proposal.operations] == ["merge", "move"]
+    after = apply(city, proposal)
+    nb_b = city["neighbourhood"].set_index("code")
+    nb_a = after["neighbourhood"].set_index("code")
+    assert len(nb_a) == len(nb_b) - 1 and "EXN25" not in nb_a.index
+    assert nb_a.loc["EXN24", "name"] == "Kestrel Down"
+    assert nb_a.geometry["EXN24"].area == pytest.approx(
+        nb_b.geometry[["EXN24", "EXN25"]].area.sum()
+    )
+    assert nb_b.loc["EXN41", "locality"] == "EXL5" and nb_a.loc["EXN41", "locality"] == "EXL1"
+    loc_b, loc_a = city["locality"].set_index("code").area, after["locality"].set_index("code").area
+    moved = nb_b.geometry["EXN41"].area
+    assert loc_a["EXL1"] == pytest.approx(loc_b["EXL1"] + moved)
+    assert loc_a["EXL5"] == pytest.approx(loc_b["EXL5"] - moved)
+    issues = validate(after, rules=["not-nested", "orphan", "gap", "overlap"]).issues
+    assert set(issues["rule"]) <= {"not-nested"}  # the merge does not realign wards
+    assert not issues["message"].str.contains("locality").any()
+    assert issues["message"].str.contains("within one ward").all()

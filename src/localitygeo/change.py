@@ -196,6 +196,10 @@ def _move(w: _Work, op: Operation) -> None:
     elif w.built_from.get(parent) != layer:
         raise w.fail(f"layer '{parent}' is not built from '{layer}'", layer=parent)
     w.need_units(parent, [to])
+    rows = w.frames[layer]
+    now = rows.loc[rows["code"] == unit, parent].iloc[0]
+    if now == to:
+        raise w.fail(f"{layer} {unit} is already in {parent} {to}", layer=layer, code=unit)
     w.set_assignment(parent, [unit], to)
 
 

@@ -341,6 +341,31 @@ to = "ward"
 population = "population"
 """
 
+_MERGE_AND_MOVE = """\
+# Hand-made changes of the kind a locality review makes: join a very small
+# neighbourhood to its neighbour, and move a neighbourhood to the locality
+# its neighbours belong to.
+name = "Kestrel Down joined; Saltash Reach South to Waterfront"
+description = \"\"\"Kestrel Down South (about 1,200 residents) joins Kestrel Down North, \\
+and Saltash Reach South moves from the Moorside locality to Waterfront, with \\
+which it shares most of its boundary.\"\"\"
+
+[[operations]]
+op = "merge"
+layer = "neighbourhood"
+units = ["EXN24", "EXN25"]
+into = "EXN24"
+name = "Kestrel Down"
+reason = "EXN25 is the second smallest neighbourhood; EXN24 shares its longest edge"
+
+[[operations]]
+op = "move"
+layer = "neighbourhood"
+unit = "EXN41"
+to = "EXL1"
+reason = "it shares 4.7 km of boundary with Waterfront and 2.5 km with Moorside"
+"""
+
 
 def write_example_city(folder: str | Path, seed: int = 2011) -> Path:
     """Write the example city's files and manifest into ``folder``.
@@ -374,6 +399,7 @@ def write_example_city(folder: str | Path, seed: int = 2011) -> Path:
     write_text_atomic(out / "small_area_lookup.csv", lookup.to_csv(index=False))
     (out / "proposals").mkdir(exist_ok=True)
     write_text_atomic(out / "proposals" / "realign-to-wards.toml", _PROPOSAL)
+    write_text_atomic(out / "proposals" / "merge-and-move.toml", _MERGE_AND_MOVE)
     return write_text_atomic(out / "boundaries.toml", _MANIFEST.format(seed=seed))
 
 
