@@ -238,7 +238,8 @@ def build_from_blocks(
                 path=source or None,
                 layer=layer,
             )
-        empty = [c for c in codes if c not in set(assigned)]
+        used = set(assigned)
+        empty = [c for c in codes if c not in used]
         if empty:
             raise InputError(
                 f"{len(empty)} unit(s) have no block: {format_codes(empty)}",

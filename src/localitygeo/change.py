@@ -74,7 +74,8 @@ class _Work:
         return pd.Index(self.frames[layer]["code"].to_numpy(dtype=object))
 
     def need_units(self, layer: str, codes: list[str]) -> None:
-        unknown = [c for c in codes if c not in set(self.units(layer))]
+        have = set(self.units(layer))
+        unknown = [c for c in codes if c not in have]
         if unknown:
             raise self.fail(
                 f"unknown {layer} unit(s) {format_codes(unknown)}", layer=layer, code=unknown[0]
@@ -294,9 +295,7 @@ def _realign(w: _Work, op: Operation) -> None:
         f"{w.op.label if w.op else 'realign'}: {len(sub.moves) if sub.moves is not None else 0} "
         f"block(s) moved so every {layer} lies in one {to}"
     )
-    outer = w.op
-    for inner in sub.operations:
-        w.op = outer
+    for inner in sub.operations:  # errors still name the realign operation (w.op)
         _reassign(w, inner)
 
 

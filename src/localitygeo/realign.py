@@ -17,14 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
 from localitygeo import blocks as _blocks
 from localitygeo.boundaries import BoundarySet
-from localitygeo.errors import ColumnError
+from localitygeo.errors import ColumnError, ManifestError
 from localitygeo.proposal import Operation, Proposal
 
 __all__ = ["Diff", "apply_moves", "block_assignment", "diff", "realign"]
@@ -69,6 +68,21 @@ def block_assignment(bset: BoundarySet, blocks: str, layer: str) -> pd.Series:
     kept with the blocks), otherwise each block's best-fit unit by area.
     """
     return _blocks.block_assignment(bset[blocks], bset[layer], layer)
+
+
+def _blocks_layer(layer: str, blocks: str | None, *sets: BoundarySet) -> str:
+    """Return ``blocks``, or the layer that ``layer`` is built from in the first set that says."""
+    if blocks is not None:
+        return blocks
+    for bset in sets:
+        if layer in bset.built_from:
+            return bset.built_from[layer]
+    raise ManifestError(
+        f"layer '{layer}' is not built from blocks: pass blocks=, or declare "
+        f'blocks = "<finer layer>" in its manifest table',
+        path=sets[0].path,
+        layer=layer,
+    )
 
 
 def _adjacency(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,17 +204,7 @@ def realign(
     ManifestError
         ``blocks`` is not given and ``layer`` is not built from blocks.
     """
-    if blocks is None:
-        blocks = bset.built_from.get(layer)
-        if blocks is None:
-            from localitygeo.errors import ManifestError
-
-            raise ManifestError(
-                f"layer '{layer}' is not built from blocks: pass blocks=, or declare "
-                f'blocks = "<finer layer>" in its manifest table',
-                path=bset.path,
-                layer=layer,
-            )
+    blocks = _blocks_layer(layer, blocks, bset)
     moves = _moves(bset, layer, to, blocks, population)
     return Proposal(
         name=f"Realign {layer} onto {to}",
@@ -334,23 +338,16 @@ def apply_moves(bset: BoundarySet, layer: str, blocks: str, moves: pd.DataFrame)
     """
     assignment = block_assignment(bset, blocks, layer).copy()
     assignment.loc[moves["block"].to_numpy()] = moves["to_unit"].to_numpy()
-    b = bset[blocks].set_index("code").loc[assignment.index]
-    geoms = np.asarray(b.geometry.array, dtype=object)
-    codes = assignment.to_numpy(dtype=object)
-    order = sorted(set(codes))
-    union = [shapely.coverage_union_all(geoms[codes == c]) for c in order]
+    order = sorted(set(assignment))
     old = bset[layer].set_index("code")
+    parent_of_new = moves.drop_duplicates("to_unit").set_index("to_unit")["parent"]
     names = [
-        old["name"].get(c)
-        if c in old.index
-        else f"New {layer} in {moves.loc[moves['to_unit'] == c, 'parent'].iloc[0]}"
+        old["name"].get(c) if c in old.index else f"New {layer} in {parent_of_new[c]}"
         for c in order
     ]
-    out = gpd.GeoDataFrame(
-        {"code": order, "name": names, "new": [c not in old.index for c in order]},
-        geometry=union,
-        crs=bset.crs,
-    )
+    units = pd.DataFrame({"code": order, "name": names, "new": [c not in old.index for c in order]})
+    assigned = bset[blocks].assign(**{layer: assignment.reindex(bset[blocks]["code"]).to_numpy()})
+    out = _blocks.build_from_blocks(assigned, layer, units, layer=layer, source=bset.source)
     blocks_layer = bset[blocks].copy()
     if layer in blocks_layer.columns:
         blocks_layer[layer] = assignment.reindex(blocks_layer["code"]).to_numpy()
@@ -386,14 +383,7 @@ def diff(
         percentage change and ``status`` (``"new"``, ``"removed"``,
         ``"changed"`` or ``"unchanged"``).
     """
-    if blocks is None:
-        blocks = before.built_from.get(layer) or after.built_from.get(layer)
-        if blocks is None:
-            from localitygeo.errors import ManifestError
-
-            raise ManifestError(
-                f"layer '{layer}' is not built from blocks: pass blocks=", layer=layer
-            )
+    blocks = _blocks_layer(layer, blocks, before, after)
     a = block_assignment(before, blocks, layer)
     b = block_assignment(after, blocks, layer).reindex(a.index)
     blk = before[blocks].set_index("code").loc[a.index]
