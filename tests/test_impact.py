@@ -241,8 +241,11 @@ def realign_moves():
 
 def test_impact_html_embeds_the_change_map(tmp_path):
     out = tmp_path / "report.html"
-    r = _cli("impact", str(CITY), "--proposal", str(PROPOSAL), "-o", str(out))
+    r = _cli("impact", str(CITY), "--proposal", str(PROPOSAL), "--attribution", "Made-up data",
+             "-o", str(out))  # fmt: skip
     assert r.returncode == 0, r.stderr
     html = out.read_text()
     assert '<iframe class="map"' in html and "srcdoc=" in html
+    srcdoc = html.split("srcdoc=")[1]
+    assert "Made-up data" in srcdoc and "Crown copyright" not in srcdoc  # the map's credit too
     assert "<script" not in html.split("srcdoc=")[0]  # the report itself runs no script

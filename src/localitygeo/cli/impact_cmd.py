@@ -113,13 +113,15 @@ def impact(
 
 def _change_map_html(before: BoundarySet, after: BoundarySet, layer: str, attribution: str) -> str:
     """Return the before/after map of ``layer`` as one HTML page with Leaflet embedded."""
-    from localitygeo.maps import change_map, render_html
+    from localitygeo.maps import render_html
+    from localitygeo.maps.change import change_map, fixed_parent
     from localitygeo.realign import diff
 
-    parents = [
-        r.parent for r in before.nesting if r.child == layer and r.parent not in before.built_from
-    ]
     m = change_map(
-        before, after, diff(before, after, layer), parents=parents[0] if parents else None
+        before,
+        after,
+        diff(before, after, layer),
+        parents=fixed_parent(before, layer),
+        attribution=attribution,
     )
     return render_html(m, inline=True)

@@ -101,17 +101,21 @@ def _change(
     attribution: str,
 ) -> Any:
     from localitygeo.change import apply
-    from localitygeo.maps import change_map
+    from localitygeo.maps.change import change_map, fixed_parent
     from localitygeo.proposal import read_proposal
     from localitygeo.realign import diff
 
     after = apply(bset, read_proposal(proposal_path))
     d = diff(bset, after, layer)
-    parents = [r.parent for r in bset.nesting if r.child == layer]
-    parent = next((p for p in parents if p not in bset.built_from), None)
     click.echo(f"{len(d.moved)} {d.blocks} block(s) change {layer}")
     return change_map(
-        bset, after, d, parents=parent, tolerance_m=tolerance, title=title, attribution=attribution
+        bset,
+        after,
+        d,
+        parents=fixed_parent(bset, layer),
+        tolerance_m=tolerance,
+        title=title,
+        attribution=attribution,
     )
 
 

@@ -87,6 +87,18 @@ def _moved_blocks(before: BoundarySet, after: BoundarySet, diff: Diff) -> gpd.Ge
     )
 
 
+def fixed_parent(bset: BoundarySet, layer: str) -> str | None:
+    """Return the first layer ``layer`` must nest in that is not built from blocks.
+
+    That is the layer a change realigns onto (wards for neighbourhoods), the
+    natural ``parents`` of :func:`change_map`; None when there is none.
+    """
+    return next(
+        (r.parent for r in bset.nesting if r.child == layer and r.parent not in bset.built_from),
+        None,
+    )
+
+
 def change_map(
     before: BoundarySet,
     after: BoundarySet,
