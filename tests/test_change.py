@@ -90,31 +90,36 @@ def test_with_blocks_by_best_fit_matches_the_lookup(city):
 
 
 def test_reassign_moves_blocks_and_localities_follow(city):
-    sa = city["small_area"]
-    block = sa.loc[sa["neighbourhood"] == "EXN01", "code"].iloc[0]
-    # a neighbourhood in another locality that touches the block
+    sa = city["small_area"].set_index("code")
     nb = city["neighbourhood"].set_index("code")
-    geom = sa.set_index("code").geometry[block]
-    others = nb[(nb["locality"] != nb.loc["EXN01", "locality"]) & nb.geometry.touches(geom)]
-    target = others.index[0] if len(others) else nb.index[nb.index != "EXN01"][0]
+    # a small area touching a neighbourhood of another locality (the first, by code)
+    loc_of = nb["locality"].reindex(sa["neighbourhood"]).to_numpy()
+    touching = [
+        (b, t)
+        for b, own in zip(sa.index, loc_of, strict=True)
+        for t in nb.index[(nb["locality"] != own) & nb.geometry.touches(sa.geometry[b])]
+    ]
+    assert touching, "localities meet somewhere in the example city"
+    block, target = touching[0]
+    unit = sa.loc[block, "neighbourhood"]
+    home = nb.loc[unit, "locality"]
     after = apply(
         city,
         _proposal({"op": "reassign", "layer": "neighbourhood", "blocks": [block], "to": target}),
     )
     assert _units_of(after, "neighbourhood")[block] == target
-    assert _units_of(city, "neighbourhood")[block] == "EXN01"  # input untouched
-    moved_area = geom.area
+    assert _units_of(city, "neighbourhood")[block] == unit  # input untouched
+    moved_area = sa.geometry[block].area
     a_nb = after["neighbourhood"].set_index("code").area
     b_nb = city["neighbourhood"].set_index("code").area
-    assert a_nb["EXN01"] == pytest.approx(b_nb["EXN01"] - moved_area)
+    assert a_nb[unit] == pytest.approx(b_nb[unit] - moved_area)
     assert a_nb[target] == pytest.approx(b_nb[target] + moved_area)
     # the localities are rebuilt from the neighbourhoods: the block changes locality too
     loc_a = after["locality"].set_index("code").area
     loc_b = city["locality"].set_index("code").area
-    src, dst = nb.loc["EXN01", "locality"], nb.loc[target, "locality"]
-    if src != dst:
-        assert loc_a[dst] == pytest.approx(loc_b[dst] + moved_area)
-        assert loc_a[src] == pytest.approx(loc_b[src] - moved_area)
+    dst = nb.loc[target, "locality"]
+    assert loc_a[dst] == pytest.approx(loc_b[dst] + moved_area)
+    assert loc_a[home] == pytest.approx(loc_b[home] - moved_area)
     assert loc_a.sum() == pytest.approx(loc_b.sum())
     assert (
         validate(after, rules=["not-nested"])
