@@ -149,7 +149,9 @@ def _measure(
     layer: str,
     pop_col: str | None,
     indicators: list[str],
+    fits: dict[tuple[str, int], pd.Series],
 ) -> _State:
+    """Measure one side of ``layer``; ``fits`` caches blocks' best-fit parents across sides."""
     from localitygeo.aggregate import aggregate
     from localitygeo.inequality import theil_decomposition
 
@@ -178,7 +180,12 @@ def _measure(
         if rule.parent in bset.built_from:
             _, parent_of = finest_assignment(bset.layers, bset.built_from, rule.parent)
         else:
-            parent_of = block_assignment(blocks, bset[rule.parent], rule.parent)
+            # apply never moves the finest blocks' geometry, and an unchanged parent
+            # layer is the same frame before and after: fit each pair once
+            key = (finest, id(bset[rule.parent]))
+            if key not in fits:
+                fits[key] = block_assignment(blocks, bset[rule.parent], rule.parent)
+            parent_of = fits[key]
         frame = pd.DataFrame({"unit": of_block.to_numpy(), "parent": parent_of.to_numpy()})
         count = frame.dropna().groupby("unit")["parent"].nunique()
         state.parents[rule.parent] = count.reindex(codes, fill_value=0).astype(int)
@@ -356,12 +363,12 @@ def impact(
     units: dict[str, pd.DataFrame] = {}
     moved_parts: list[pd.DataFrame] = []
     blocks = before[finest].set_index("code")
-    pop_block = (
-        pd.to_numeric(blocks[pop_col]).astype(float) if pop_col else blocks.geometry.area * 0
-    )
+    block_area = blocks.geometry.area
+    pop_block = pd.to_numeric(blocks[pop_col]).astype(float) if pop_col else block_area * 0
+    fits: dict[tuple[str, int], pd.Series] = {}
     for key in chosen:
-        a = _measure(before, key, pop_col, inds)
-        b = _measure(after, key, pop_col, inds)
+        a = _measure(before, key, pop_col, inds, fits)
+        b = _measure(after, key, pop_col, inds, fits)
         metrics += _layer_metrics(key, a, b, pop_col, inds)
         units[key] = _unit_table(a, b, inds)
         to = b.of_block.reindex(a.of_block.index)
@@ -374,7 +381,7 @@ def impact(
                     "from_unit": a.of_block[m].to_numpy(),
                     "to_unit": to[m].to_numpy(),
                     "population": pop_block.reindex(a.of_block.index[m]).to_numpy(),
-                    "area_m2": blocks.geometry.area.reindex(a.of_block.index[m]).to_numpy(),
+                    "area_m2": block_area.reindex(a.of_block.index[m]).to_numpy(),
                 }
             )
         )
