@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,9 +94,7 @@ def order_built(built_from: Mapping[str, str]) -> list[str]:
     return order
 
 
-def assign_from_lookup(
-    blocks: gpd.GeoDataFrame, unit: str, spec: BlockSpec, source: str
-) -> gpd.GeoDataFrame:
+def assign_from_lookup(blocks: gpd.GeoDataFrame, unit: str, spec: BlockSpec) -> gpd.GeoDataFrame:
     """Return a copy of ``blocks`` whose column ``unit`` comes from the spec's lookup file.
 
     Raises
@@ -184,11 +183,10 @@ def block_assignment(blocks: gpd.GeoDataFrame, units: gpd.GeoDataFrame, column: 
 def build_from_blocks(
     blocks: gpd.GeoDataFrame,
     column: str,
-    units: pd.DataFrame | None,
+    units: pd.DataFrame,
     *,
     layer: str,
     source: str = "",
-    strict: bool = True,
 ) -> gpd.GeoDataFrame:
     """Return the layer whose units are the unions of their blocks.
 
@@ -198,17 +196,19 @@ def build_from_blocks(
         Blocks with ``code`` and the unit column.
     column : str
         Column of ``blocks`` holding unit codes.
-    units : pandas.DataFrame, optional
+    units : pandas.DataFrame
         Attributes of the units (``code``, ``name`` and any others), one row
         per unit, in the order to keep. Geometry, if present, is replaced.
-        Without it the units are the codes found in ``column`` (sorted), each
-        named by its code.
     layer : str
         The built layer's key, for messages.
     source : str
         The file or set named in messages.
-    strict : bool, default True
-        Raise when a unit has no block or a block names an unknown unit.
+
+    Raises
+    ------
+    InputError
+        A block has no unit or names a unit ``units`` lacks, or a unit has
+        no block.
 
     Returns
     -------
@@ -220,45 +220,33 @@ def build_from_blocks(
 
     _check_assigned(blocks, column, source or layer)
     assigned = blocks[column].to_numpy(dtype=object)
-    if units is None:
-        codes = np.array(sorted(set(assigned)), dtype=object)
-        attrs = pd.DataFrame({"code": codes, "name": codes})
+    if isinstance(units, gpd.GeoDataFrame):
+        attrs = pd.DataFrame(units.drop(columns=[units.geometry.name]))
     else:
-        if isinstance(units, gpd.GeoDataFrame):
-            attrs = pd.DataFrame(units.drop(columns=[units.geometry.name]))
-        else:
-            attrs = pd.DataFrame(units).copy()
-        codes = attrs["code"].to_numpy(dtype=object)
-    if strict:
-        unknown = sorted(set(assigned) - set(codes))
-        if unknown:
-            raise InputError(
-                f"blocks name {len(unknown)} unit(s) the layer does not have: "
-                f"{format_codes(unknown)}",
-                path=source or None,
-                layer=layer,
-            )
-        used = set(assigned)
-        empty = [c for c in codes if c not in used]
-        if empty:
-            raise InputError(
-                f"{len(empty)} unit(s) have no block: {format_codes(empty)}",
-                path=source or None,
-                layer=layer,
-            )
-    geoms = np.asarray(blocks.geometry.array, dtype=object)
-    order = pd.Index(codes)
-    pos = order.get_indexer(assigned)
-    keep = pos >= 0
-    geoms, pos = geoms[keep], pos[keep]
+        attrs = pd.DataFrame(units).copy()
+    codes = attrs["code"].to_numpy(dtype=object)
+    used = set(assigned)
+    unknown = sorted(used - set(codes))
+    if unknown:
+        raise InputError(
+            f"blocks name {len(unknown)} unit(s) the layer does not have: {format_codes(unknown)}",
+            path=source or None,
+            layer=layer,
+        )
+    empty = [c for c in codes if c not in used]
+    if empty:
+        raise InputError(
+            f"{len(empty)} unit(s) have no block: {format_codes(empty)}",
+            path=source or None,
+            layer=layer,
+        )
+    # every block names a known unit and every unit has a block (checked above):
+    # sort the blocks by unit and union each unit's run of blocks
+    pos = pd.Index(codes).get_indexer(assigned)
     sort = np.argsort(pos, kind="stable")
-    geoms, pos = geoms[sort], pos[sort]
-    starts = np.searchsorted(pos, np.arange(len(codes)))
-    ends = np.searchsorted(pos, np.arange(len(codes)), side="right")
-    union = [
-        shapely.coverage_union_all(geoms[s:e]) if e > s else shapely.Polygon()
-        for s, e in zip(starts, ends, strict=True)
-    ]
+    geoms = np.asarray(blocks.geometry.array, dtype=object)[sort]
+    bounds = np.searchsorted(pos[sort], np.arange(len(codes) + 1))
+    union = [shapely.coverage_union_all(geoms[s:e]) for s, e in pairwise(bounds)]
     return gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=union, crs=blocks.crs)
 
 
@@ -361,7 +349,7 @@ def build_declared(
         spec = specs[key]
         blocks = out[spec.layer]
         if spec.lookup is not None:
-            blocks = assign_from_lookup(blocks, key, spec, source)
+            blocks = assign_from_lookup(blocks, key, spec)
             how = f"lookup {spec.lookup.name}"
         else:
             column = spec.column or key
