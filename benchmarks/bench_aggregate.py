@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from _timing import best_of
 
 DATA = Path(
     os.environ.get("LOCALITYGEO_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -48,15 +48,6 @@ def load(quick: bool) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]
     pop = pd.read_csv(DATA / "imd2019" / "File_6_-_IoD2019_Population_Denominators.csv.gz", **read)
     data = pd.DataFrame({"population": pop[POP], "rank": imd[RANK]}).astype(float)
     return lsoa.reset_index(drop=True), ward.reset_index(drop=True), data.loc[lsoa["code"]]
-
-
-def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def main() -> None:

@@ -21,17 +21,15 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from _timing import best_of
 from localitygeo import best_fit
 
 DATA = Path(
@@ -91,15 +89,6 @@ def rep_point_lookup(oa: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame) -> int:
     return len(tree.query(pts, predicate="within")[0])
 
 
-def timed(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one region only (smoke test)")
@@ -118,16 +107,16 @@ def main() -> None:
     )
 
     rows = []
-    t_lg, table = timed(args.repeat, lambda: best_fit(oa, lsoa))
+    t_lg, table = best_of(args.repeat, lambda: best_fit(oa, lsoa))
     rows.append(("localitygeo best_fit", t_lg))
     # the default uses every core (up to 4); the overlay uses one
-    t_one, one = timed(args.repeat, lambda: best_fit(oa, lsoa, threads=1))
+    t_one, one = best_of(args.repeat, lambda: best_fit(oa, lsoa, threads=1))
     rows.append(("localitygeo best_fit, 1 thread", t_one))
     if not one.equals(table):
         raise SystemExit("best_fit differs between 1 thread and the default")
-    t_ov, ref = timed(args.repeat, lambda: overlay_best_fit(oa, lsoa))
+    t_ov, ref = best_of(args.repeat, lambda: overlay_best_fit(oa, lsoa))
     rows.append(("geopandas overlay + largest piece", t_ov))
-    t_pt, _ = timed(args.repeat, lambda: rep_point_lookup(oa, lsoa))
+    t_pt, _ = best_of(args.repeat, lambda: rep_point_lookup(oa, lsoa))
     rows.append(("(floor) point-on-surface lookup only", t_pt))
 
     table = table.set_index("child_code")
@@ -150,7 +139,7 @@ def main() -> None:
         except ImportError:
             print("maup not installed: skipped")
         else:
-            t_mp, assigned = timed(1, lambda: maup_assign(oa, lsoa))  # minutes: once
+            t_mp, assigned = best_of(1, lambda: maup_assign(oa, lsoa))  # minutes: once
             rows.append(("maup.assign", t_mp))
             got = assigned.reindex(table.index).to_numpy(dtype=object)
             maup_ok = int((got == table["parent_code"].to_numpy(dtype=object)).sum())
