@@ -207,9 +207,19 @@ def test_reserved_column_name() -> None:
 
 def test_non_numeric_text_names_column_and_rows() -> None:
     data = DATA.astype({"pop": object})
-    data.loc["S1", "pop"] = "1,296"
-    with pytest.raises(DataError, match=r"column 'pop' has 1 non-numeric.*S1: '1,296'"):
+    data.loc["S1", "pop"] = "12,96"  # a decimal comma, not a thousands separator
+    with pytest.raises(DataError, match=r"column 'pop' holds values that are not.*S1: '12,96'"):
         aggregate(data, SOURCE, T2, extensive=["pop"])
+
+
+def test_text_numbers_follow_the_published_rules() -> None:
+    # the one parser of read_indicators: thousands separators in groups of three
+    data = DATA.astype({"pop": object})
+    data.loc["S1", "pop"] = "1,296"
+    expected = aggregate(
+        DATA.assign(pop=DATA["pop"].where(DATA.index != "S1", 1296)), SOURCE, T2, extensive=["pop"]
+    )
+    pd.testing.assert_frame_equal(aggregate(data, SOURCE, T2, extensive=["pop"]), expected)
 
 
 def test_all_missing_column() -> None:

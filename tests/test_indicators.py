@@ -85,7 +85,7 @@ def test_unknown_columns_list_what_exists(tmp_path):
 
 def test_text_in_a_numeric_column_names_rows(tmp_path):
     p = _write(tmp_path, "area,v\nA1,1\nA2,two\nA3,3\n")
-    with pytest.raises(DataError, match=r"column 'v' holds text.*A2: 'two'"):
+    with pytest.raises(DataError, match=r"column 'v' holds values that are not numbers.*A2: 'two'"):
         read_indicators(p, code="area", numeric=["v"])
     assert read_indicators(p, code="area")["v"].tolist() == ["1", "two", "3"]
 

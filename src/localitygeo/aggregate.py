@@ -45,6 +45,7 @@ import shapely
 from localitygeo.crs import ensure_projected, same_crs
 from localitygeo.errors import ColumnError, DataError, GeometryError, format_codes, warn
 from localitygeo.nesting import _check_codes, _overlaps, best_fit
+from localitygeo.numbers import parse_numbers
 
 __all__ = ["METHODS", "aggregate"]
 
@@ -473,27 +474,10 @@ def _by_code(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def _numeric(data: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Return ``columns`` of ``data`` as floats; raise naming text that is not a number."""
+    """Return ``columns`` of ``data`` as floats; raise naming values that are not numbers."""
     out: dict[str, np.ndarray] = {}
     for col in columns:
-        s = data[col]
-        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            v = s.to_numpy(dtype=float, na_value=np.nan)
-        else:
-            conv = pd.to_numeric(s, errors="coerce")
-            bad = conv.isna() & s.notna()
-            if bad.any():
-                first = s[bad].head(3)
-                shown = ", ".join(f"{code}: {val!r}" for code, val in first.items())
-                raise DataError(
-                    f"column '{col}' has {int(bad.sum())} non-numeric value(s), first "
-                    f"{shown}; read published tables with localitygeo.read_indicators, "
-                    "which parses thousands separators and suppressed values",
-                    code=str(first.index[0]),
-                )
-            v = conv.to_numpy(dtype=float, na_value=np.nan)
-        if np.isinf(v).any():
-            raise DataError(f"column '{col}' has infinite values")
+        v = parse_numbers(data[col], col).to_numpy()
         if len(v) and np.isnan(v).all():
             raise DataError(f"column '{col}' has no values (every row is missing)")
         out[col] = v

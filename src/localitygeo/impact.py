@@ -34,6 +34,7 @@ import shapely
 
 from localitygeo.blocks import block_assignment, finest_assignment
 from localitygeo.errors import ColumnError, ManifestError
+from localitygeo.numbers import layer_numbers, parse_numbers
 
 if TYPE_CHECKING:
     from localitygeo.boundaries import BoundarySet
@@ -160,7 +161,7 @@ def _measure(
     units = bset[layer]
     codes = pd.Index(units["code"].to_numpy(dtype=object))
     pop_block = (
-        pd.Series(pd.to_numeric(blocks[pop_col]).to_numpy(dtype=float), index=of_block.index)
+        pd.Series(layer_numbers(blocks, pop_col, finest, bset.path), index=of_block.index)
         if pop_col
         else pd.Series(0.0, index=of_block.index)
     )
@@ -203,7 +204,7 @@ def _measure(
         weights = pop_block.to_numpy() if pop_col else shapely.area(blocks.geometry.array)
         for col in indicators:
             state.indicators[col] = means[col].reindex(codes)
-            values = pd.to_numeric(blocks[col]).to_numpy(dtype=float)
+            values = layer_numbers(blocks, col, finest, bset.path)
             ok = ~np.isnan(values)
             dec = theil_decomposition(values[ok], of_block.to_numpy()[ok], weights[ok])
             state.between[col] = float(dec.between_share)
@@ -364,7 +365,11 @@ def impact(
     moved_parts: list[pd.DataFrame] = []
     blocks = before[finest].set_index("code")
     block_area = blocks.geometry.area
-    pop_block = pd.to_numeric(blocks[pop_col]).astype(float) if pop_col else block_area * 0
+    pop_block = (
+        parse_numbers(blocks[pop_col], pop_col, layer=finest, path=before.path)
+        if pop_col
+        else block_area * 0
+    )
     fits: dict[tuple[str, int], pd.Series] = {}
     for key in chosen:
         a = _measure(before, key, pop_col, inds, fits)

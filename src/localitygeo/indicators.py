@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from localitygeo.errors import ColumnError, DataError, InputError, format_codes, warn
+from localitygeo.numbers import looks_numeric, parse_numbers
 
 __all__ = ["SUPPRESSED", "read_indicators"]
 
@@ -46,8 +47,10 @@ def read_indicators(
         Default: every column.
     numeric : list of str, optional
         Columns (after renaming) that must be numbers: text in them is an
-        error. Default: every kept column whose non-missing values all parse
-        as numbers is converted; the others stay text.
+        error. Every other kept column whose values are all written as
+        numbers is converted too (and a value in it that breaks the number
+        rules of :func:`localitygeo.numbers.parse_numbers`, such as a
+        decimal comma, is an error); columns of text stay text.
     sheet : str or int, optional
         Worksheet of an Excel file (default: the first).
     na_values : sequence of str
@@ -66,8 +69,10 @@ def read_indicators(
         ``code`` or a requested column does not exist (the message lists the
         columns that do).
     DataError
-        Codes are repeated or missing, or a ``numeric`` column holds text
-        (the message names the column and the first bad rows' codes).
+        Codes are repeated or missing, a ``numeric`` column holds text, or a
+        column of numbers holds a value that is not one (a decimal comma,
+        ``NaN``, a value out of range or a whole number too large to be held
+        exactly); the message names the column and the first bad rows' codes.
 
     Warns
     -----
@@ -117,7 +122,7 @@ def read_indicators(
         )
     na = {str(v).strip() for v in na_values}
     for col in out.columns:
-        out[col] = _clean_column(out[col], col, na, col in wanted, numeric is None, p)
+        out[col] = _clean_column(out[col], col, na, col in wanted, p)
     return out
 
 
@@ -143,28 +148,17 @@ def _read_table(p: Path, sheet: str | int | None) -> pd.DataFrame:
     return frame
 
 
-def _clean_column(
-    col: pd.Series, name: str, na: set[str], must: bool, auto: bool, p: Path
-) -> pd.Series:
+def _clean_column(col: pd.Series, name: str, na: set[str], must: bool, p: Path) -> pd.Series:
+    """Return ``col`` as numbers when it must or does hold them, else as text."""
     text = col.astype("string").str.strip()
-    suppressed = text.isin(na)
-    cleaned = text.mask(suppressed).str.replace(",", "", regex=False)
-    parsed = pd.to_numeric(cleaned, errors="coerce")
-    bad = parsed.isna() & cleaned.notna()
-    if bad.any():
-        if must:
-            rows = list(col.index[bad.to_numpy()][:5])
-            raise DataError(
-                f"column '{name}' holds text where numbers are expected: "
-                + ", ".join(f"{r}: {text[r]!r}" for r in rows),
-                path=p,
-                code=str(rows[0]),
-            )
-        if auto or not must:
-            return text.mask(suppressed).astype(object)
-    n_supp = int((suppressed & text.notna()).sum())
+    suppressed = text.isin(na) & (text != "")
+    missing = text.isna() | text.isin(na)
+    if not (must or missing.all() or looks_numeric(text, na)):
+        return text.mask(missing).astype(object)
+    parsed = parse_numbers(text, name, na=na, path=p)
+    n_supp = int(suppressed.sum())
     if n_supp:
         warn(f"{p.name}: column '{name}': {n_supp} suppressed value(s) read as missing")
     if parsed.notna().all() and (parsed == parsed.round()).all():
         return parsed.astype("int64")
-    return parsed.astype(float)
+    return parsed

@@ -169,6 +169,8 @@ def _read_raw(p: Path, layer: str | int | None, engine: Engine, where: str) -> g
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
+            # a property holding numbers and text is read as text, checked where used
+            warnings.filterwarnings("ignore", "Could not parse column", UserWarning)
             return gpd.read_file(p, layer=layer, engine=engine)
     except Exception as exc:
         raise InputError(_describe_read_error(p, exc), path=p, layer=where) from exc

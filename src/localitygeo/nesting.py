@@ -30,6 +30,7 @@ from localitygeo._overlap import intersection_areas
 from localitygeo._overlap.keys import stable_argsort
 from localitygeo.crs import ensure_projected, same_crs
 from localitygeo.errors import ColumnError, DataError, GeometryError, InputError, format_codes
+from localitygeo.numbers import layer_numbers
 
 __all__ = ["ASSIGNMENT_COLUMNS", "best_fit"]
 
@@ -383,7 +384,7 @@ def _weight_pairs(
             f"{', '.join(str(c) for c in weights.columns if c != weights.geometry.name)}"
         )
     same_crs(child, weights, ("child layer", "weights layer"))
-    w = pd.to_numeric(weights[column], errors="coerce").to_numpy(dtype=float)
+    w = layer_numbers(weights, column)
     if np.isnan(w).any() or (w < 0).any():
         bad = int(np.isnan(w).sum() + (w < 0).sum())
         raise DataError(f"weight column '{column}' has {bad} missing or negative value(s)")

@@ -24,6 +24,7 @@ import shapely
 from localitygeo import blocks as _blocks
 from localitygeo.boundaries import BoundarySet
 from localitygeo.errors import ColumnError, ManifestError
+from localitygeo.numbers import layer_numbers, parse_numbers
 from localitygeo.proposal import Operation, Proposal
 
 __all__ = ["Diff", "apply_moves", "block_assignment", "diff", "realign"]
@@ -250,7 +251,7 @@ def _moves(bset: BoundarySet, layer: str, to: str, blocks: str, population: str)
     geoms = np.asarray(b.geometry.array, dtype=object)
     area = shapely.area(geoms)
     if population in b.columns:
-        pop = pd.to_numeric(b[population], errors="coerce").fillna(0).to_numpy(dtype=float)
+        pop = np.nan_to_num(layer_numbers(b, population, blocks, bset.path), nan=0.0)
     elif population != "population":
         raise ColumnError(f"blocks have no column '{population}'", layer=blocks)
     else:
@@ -388,7 +389,7 @@ def diff(
     b = block_assignment(after, blocks, layer).reindex(a.index)
     blk = before[blocks].set_index("code").loc[a.index]
     pop = (
-        pd.to_numeric(blk[population], errors="coerce").fillna(0)
+        parse_numbers(blk[population], population, layer=blocks, path=before.path).fillna(0)
         if population in blk.columns
         else pd.Series(0.0, index=a.index)
     )

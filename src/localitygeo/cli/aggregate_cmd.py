@@ -101,7 +101,7 @@ def aggregate(
         bset = read_boundaries(path)
         source_layer, target_layer = bset[source], bset[target]
         step("reading data")
-        data = read_indicators(data_path, code=data_code, columns=columns)
+        data = read_indicators(data_path, code=data_code, columns=columns, numeric=columns)
         step(f"aggregating {source} to {target}")
         table = run(
             data,
