@@ -19,7 +19,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from localitygeo import nesting
+from localitygeo import _measure
 from localitygeo._overlap import NonFiniteError, chunk, grid, intersection_areas
 from localitygeo._overlap.crossings import Crossings
 from localitygeo.io import read_layer
@@ -323,7 +323,7 @@ def test_unchecked_run_failing_on_invalid_input_is_redone(
     def fails(*args: object) -> None:
         raise RuntimeError("unchecked run failed")
 
-    monkeypatch.setattr(nesting, "_raw_areas", fails)
+    monkeypatch.setattr(_measure, "_raw_areas", fails)
     kids, parents = CASES["bowtie parent"]
     child, parent = layer("C", kids), layer("P", parents)
     assert_matches_overlay(best_fit(child, parent), child, parent)

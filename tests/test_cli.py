@@ -121,6 +121,11 @@ def test_validate_exit_0_when_clean(tmp_path):
             "parent 'ward' is not a layer",
         ),
         ('[layers.c]\npath = "../c.geojson"\ncode = "code"\ncolour = 1\n', "unknown key"),
+        (
+            '[layers.c]\npath = "../c.geojson"\ncode = "code"\n[[nesting]]\nchild = "c"\n'
+            'parent = "c"\nby = "blocks"\n',
+            "needs layer 'c' to be built from blocks",
+        ),
         ('crs = "EPSG:4326"\n[layers.c]\npath = "../c.geojson"\ncode = "code"\n', "geographic"),
     ],
 )

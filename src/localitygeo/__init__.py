@@ -30,6 +30,12 @@ _LAZY: dict[str, str] = {
     "validate": "localitygeo.validate",
     "ValidationReport": "localitygeo.report",
     "best_fit": "localitygeo.nesting",
+    "judge_nesting": "localitygeo.judgement",
+    "NestingJudgement": "localitygeo.judgement",
+    "overlap_table": "localitygeo.overlay",
+    "set_overlap_table": "localitygeo.overlay",
+    "OverlapTable": "localitygeo.overlay",
+    "OverlapCache": "localitygeo.overlay",
     "find_gaps": "localitygeo.coverage",
     "find_overlaps": "localitygeo.coverage",
     # change

@@ -42,9 +42,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from localitygeo._measure import _check_codes, _overlaps
 from localitygeo.crs import ensure_projected, same_crs
 from localitygeo.errors import ColumnError, DataError, GeometryError, format_codes, warn
-from localitygeo.nesting import _check_codes, _overlaps, best_fit
+from localitygeo.nesting import best_fit
 from localitygeo.numbers import parse_numbers
 
 __all__ = ["METHODS", "aggregate"]

@@ -14,6 +14,7 @@ A boundary set is a folder (``boundaries/<set>/``) holding a manifest,
     child = "neighbourhood"
     parent = "ward"
     tolerance = 0.01
+    by = "area"                   # or "blocks" (ONS-style best fit of the child's blocks)
     [checks]
     gap_tolerance_m2 = 1.0
     overlap_tolerance_m2 = 1.0
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MANIFEST_NAME",
+    "NESTING_BASES",
     "BoundarySet",
     "Checks",
     "LayerSpec",
@@ -54,7 +56,12 @@ MANIFEST_NAME = "boundaries.toml"
 
 _TOP_KEYS = {"name", "crs", "description", "layers", "nesting", "checks", "blocks"}
 _LAYER_KEYS = {"path", "code", "name", "layer", "engine", "crs_in", "title", "blocks"}
-_NEST_KEYS = {"child", "parent", "tolerance", "severity"}
+_NEST_KEYS = {"child", "parent", "tolerance", "severity", "by", "population"}
+
+#: How a nesting rule judges whether a child unit lies in one parent.
+NESTING_BASES = ("area", "blocks")
+
+Basis = Literal["area", "blocks"]
 _CHECK_KEYS = {"gap_tolerance_m2", "overlap_tolerance_m2"}
 
 
@@ -104,15 +111,39 @@ class NestingRule:
     child, parent : str
         Layer keys.
     tolerance : float
-        Largest share of a child's area allowed outside its best parent.
+        Largest share of a child allowed outside its best parent: of its area
+        (``by="area"``), or of its blocks' population or area
+        (``by="blocks"``).
     severity : str
         ``"error"`` (default) or ``"warning"``.
+    by : str
+        ``"area"`` (default): a child's share in a parent is the share of its
+        area there. ``"blocks"``: the child must be built from blocks; each
+        of its finest blocks counts wholly towards its own best-fit parent
+        (by area), and the child's share in a parent is the share of its
+        blocks' ``population`` there (of their area where the blocks layer
+        has no such column, or the child's blocks hold nobody), as ONS judges
+        best fit. See :func:`localitygeo.judge_nesting`.
+    population : str
+        Column of the finest blocks weighting ``by="blocks"`` shares (default
+        ``"population"``; naming a column the blocks lack is an error, while
+        the default falls back to area with a note).
     """
 
     child: str
     parent: str
     tolerance: float = 0.01
     severity: str = "error"
+    by: Basis = "area"
+    population: str = "population"
+
+    def __post_init__(self) -> None:
+        """Refuse an unknown ``by``, naming the rule."""
+        if self.by not in NESTING_BASES:
+            raise ManifestError(
+                f"nesting rule {self.id}: by must be one of {', '.join(NESTING_BASES)}, "
+                f"not {self.by!r}"
+            )
 
     @property
     def id(self) -> str:
@@ -368,6 +399,33 @@ def _engine(value: Any, key: str, p: Path) -> Literal["pyogrio", "fiona"]:
     )
 
 
+def _nesting_basis(
+    rule: dict[str, Any], where: str, layers: Mapping[str, LayerSpec], p: Path
+) -> Basis:
+    """Return a ``[[nesting]]`` table's ``by``; ``"blocks"`` needs a child built from blocks."""
+    by = rule.get("by", "area")
+    if by not in NESTING_BASES:
+        raise ManifestError(
+            f"{where} ({rule['child']}->{rule['parent']}): by must be one of "
+            f"{', '.join(repr(b) for b in NESTING_BASES)}, not {by!r}",
+            path=p,
+        )
+    if by == "blocks" and layers[rule["child"]].blocks is None:
+        raise ManifestError(
+            f'{where} ({rule["child"]}->{rule["parent"]}): by = "blocks" needs layer '
+            f"'{rule['child']}' to be built from blocks (a blocks = ... key in "
+            f'[layers.{rule["child"]}]); use by = "area" for a layer read as drawn',
+            path=p,
+        )
+    return "blocks" if by == "blocks" else "area"
+
+
+def _nonempty(value: Any, where: str, p: Path) -> str:
+    if not isinstance(value, str) or not value:
+        raise ManifestError(f"{where}: population must be a column name, not {value!r}", path=p)
+    return value
+
+
 def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
     """Parse and check a manifest without reading any layer.
 
@@ -453,6 +511,8 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
                 parent=rule["parent"],
                 tolerance=_number(rule.get("tolerance", 0.01), f"{where} tolerance", p, upper=1),
                 severity=severity,
+                by=_nesting_basis(rule, where, layers, p),
+                population=_nonempty(rule.get("population", "population"), where, p),
             )
         )
     checks_raw = raw.get("checks", {})

@@ -60,7 +60,10 @@ def _manifest(bset: BoundarySet) -> str:
             f"parent = {_q(rule.parent)}",
             f"tolerance = {rule.tolerance!r}",
             f"severity = {_q(rule.severity)}",
+            f"by = {_q(rule.by)}",
         ]
+        if rule.population != "population":
+            lines.append(f"population = {_q(rule.population)}")
     lines += [
         "",
         "[checks]",

@@ -1,33 +1,41 @@
 """Validate a boundary set: geometry, codes, coverage and nesting.
 
 Each rule is a small function registered by id in :data:`LAYER_RULES` (run on
-every layer) or :data:`NESTING_RULES` (run on every ``[[nesting]]`` rule);
-:func:`validate` runs them and returns a
-:class:`~localitygeo.report.ValidationReport`. Rules never stop at the first
-problem: an invalid geometry is repaired (in a copy) for measurement and
-validation goes on.
+every layer) or :data:`NESTING_RULES` (run on every ``[[nesting]]`` rule, on
+its :func:`~localitygeo.judge_nesting` judgement); :func:`validate` runs them
+and returns a :class:`~localitygeo.report.ValidationReport`. Rules never stop
+at the first problem: an invalid geometry is repaired (in a copy) for
+measurement and validation goes on.
 
 Rule ids
 --------
 ``missing-code``, ``duplicate-code``, ``empty-geometry``, ``invalid-geometry``
 (with the GEOS reason), ``overlap`` and ``gap`` (areas above the tolerances in
 ``[checks]``), ``not-nested`` (best parent's share below ``1 - tolerance``;
-names the parents and shares) and ``orphan`` (child in no parent).
+names the parents and shares), ``orphan`` (child in no parent) and
+``block-straddles`` (a warning: a block of a child built from blocks that
+itself lies in more than one parent, with its shares).
+
+Each pair of layers is measured at most once per call: rules whose children
+are built from the same blocks share those blocks' overlaps with the parent,
+and a rule whose parent is built from the child is judged from membership.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from localitygeo.boundaries import BoundarySet, Checks, NestingRule
+from localitygeo.boundaries import BoundarySet, Checks
 from localitygeo.coverage import find_gaps, find_overlaps
 from localitygeo.errors import ManifestError, format_codes
-from localitygeo.nesting import Progress, best_fit
+from localitygeo.judgement import NestingJudgement, judge_nesting, usable
+from localitygeo.nesting import Progress
+from localitygeo.overlay import OverlapCache
 from localitygeo.report import Issue, ValidationReport
 
 if TYPE_CHECKING:
@@ -36,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["LAYER_RULES", "NESTING_RULES", "validate"]
 
 LayerRule = Callable[[str, "gpd.GeoDataFrame", Checks], list[Issue]]
-NestRule = Callable[[NestingRule, pd.DataFrame, "gpd.GeoDataFrame"], list[Issue]]
+NestRule = Callable[[NestingJudgement, BoundarySet], list[Issue]]
 
 
 def _label(gdf: gpd.GeoDataFrame, codes: np.ndarray) -> dict[str, str]:
@@ -110,16 +118,8 @@ def _invalid_geometry(layer: str, gdf: gpd.GeoDataFrame, checks: Checks) -> list
     ]
 
 
-def _usable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rows that can be measured: a code (first of duplicates) and a geometry."""
-    geoms = np.asarray(gdf.geometry.array, dtype=object)
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & gdf["code"].notna().to_numpy()
-    sub = gdf.loc[ok]
-    return sub.loc[~sub["code"].duplicated()]
-
-
 def _overlap(layer: str, gdf: gpd.GeoDataFrame, checks: Checks) -> list[Issue]:
-    found = find_overlaps(_usable(gdf), checks.overlap_tolerance_m2)
+    found = find_overlaps(usable(gdf), checks.overlap_tolerance_m2)
     return [
         Issue(
             "overlap",
@@ -135,7 +135,7 @@ def _overlap(layer: str, gdf: gpd.GeoDataFrame, checks: Checks) -> list[Issue]:
 
 
 def _gap(layer: str, gdf: gpd.GeoDataFrame, checks: Checks) -> list[Issue]:
-    found = find_gaps(_usable(gdf), checks.gap_tolerance_m2)
+    found = find_gaps(usable(gdf), checks.gap_tolerance_m2)
     return [
         Issue(
             "gap",
@@ -150,44 +150,55 @@ def _gap(layer: str, gdf: gpd.GeoDataFrame, checks: Checks) -> list[Issue]:
     ]
 
 
-def _not_nested(rule: NestingRule, table: pd.DataFrame, child: gpd.GeoDataFrame) -> list[Issue]:
-    bad = table[table["parent_code"].notna() & (table["share"] < 1.0 - rule.tolerance)]
+def _shares(r: Any, parent: str) -> str:
+    """Describe an assignment row's shares: best, runner-up, others, none."""
+    parts = [f"{r.share:.1%} in {parent} {r.parent_code}"]
+    if isinstance(r.runner_up_code, str):
+        parts.append(f"{r.runner_up_share:.1%} in {r.runner_up_code}")
+    rest = 1.0 - r.share - r.runner_up_share - r.outside_share
+    if r.n_parents > 2 and rest > 0.0005:
+        parts.append(f"{rest:.1%} in {r.n_parents - 2} other(s)")
+    if r.outside_share > 0.0005:
+        parts.append(f"{r.outside_share:.1%} in no {parent}")
+    return ", ".join(parts)
+
+
+_BY = {
+    "blocks-population": " by its blocks' population",
+    "blocks-area": " by its blocks' area",
+}
+
+
+def _not_nested(j: NestingJudgement, bset: BoundarySet) -> list[Issue]:
+    rule, table = j.rule, j.table
+    child = usable(bset[rule.child])
+    bad = table[table["child_code"].isin(j.not_nested)]
     labels = _label(child, bad["child_code"].to_numpy())
     geoms = child.set_index("code").geometry
-    issues = []
-    for r in bad.itertuples(index=False):
-        parts = [f"{r.share:.1%} in {rule.parent} {r.parent_code}"]
-        if isinstance(r.runner_up_code, str):
-            parts.append(f"{r.runner_up_share:.1%} in {r.runner_up_code}")
-        rest = 1.0 - r.share - r.runner_up_share - r.outside_share
-        if r.n_parents > 2 and rest > 0.0005:
-            parts.append(f"{rest:.1%} in {r.n_parents - 2} other(s)")
-        if r.outside_share > 0.0005:
-            parts.append(f"{r.outside_share:.1%} in no {rule.parent}")
-        outside = 1.0 - r.share
-        area = float(geoms.get(r.child_code).area) * outside
-        issues.append(
-            Issue(
-                "not-nested",
-                rule.severity,
-                rule.child,
-                tuple(
-                    str(c)
-                    for c in (r.child_code, r.parent_code, r.runner_up_code)
-                    if isinstance(c, str)
-                ),
-                f"{rule.child} {labels[r.child_code]} is not within one {rule.parent}: "
-                f"{', '.join(parts)} (tolerance {rule.tolerance:g})",
-                area_m2=area,
-                geometry=geoms.get(r.child_code),
-            )
+    return [
+        Issue(
+            "not-nested",
+            rule.severity,
+            rule.child,
+            tuple(
+                str(c)
+                for c in (r.child_code, r.parent_code, r.runner_up_code)
+                if isinstance(c, str)
+            ),
+            f"{rule.child} {labels[r.child_code]} is not within one {rule.parent}"
+            f"{_BY.get(r.basis, '')}: {_shares(r, rule.parent)} (tolerance {rule.tolerance:g})",
+            area_m2=float(j.outside_area.get(r.child_code)),
+            geometry=geoms.get(r.child_code),
         )
-    return issues
+        for r in bad.itertuples(index=False)
+    ]
 
 
-def _orphan(rule: NestingRule, table: pd.DataFrame, child: gpd.GeoDataFrame) -> list[Issue]:
-    lost = table[table["parent_code"].isna()]
-    labels = _label(child, lost["child_code"].to_numpy())
+def _orphan(j: NestingJudgement, bset: BoundarySet) -> list[Issue]:
+    rule = j.rule
+    child = usable(bset[rule.child])
+    lost = j.orphans
+    labels = _label(child, lost.to_numpy())
     geoms = child.set_index("code").geometry
     return [
         Issue(
@@ -199,8 +210,44 @@ def _orphan(rule: NestingRule, table: pd.DataFrame, child: gpd.GeoDataFrame) -> 
             area_m2=float(geoms.get(c).area),
             geometry=geoms.get(c),
         )
-        for c in lost["child_code"]
+        for c in lost
     ]
+
+
+def _block_straddles(j: NestingJudgement, bset: BoundarySet) -> list[Issue]:
+    if j.blocks is None or j.block_table is None or j.of_block is None:
+        return []
+    rule, layer = j.rule, j.blocks
+    blocks = usable(bset[layer])
+    table = j.block_table
+    bad = table[table["child_code"].isin(j.block_straddles)]
+    labels = _label(blocks, bad["child_code"].to_numpy())
+    units = _label(
+        usable(bset[rule.child]), j.of_block.reindex(bad["child_code"]).dropna().unique()
+    )
+    geoms = blocks.set_index("code").geometry
+    issues = []
+    for r in bad.itertuples(index=False):
+        unit = j.of_block.get(r.child_code)
+        geom = geoms.get(r.child_code)
+        issues.append(
+            Issue(
+                "block-straddles",
+                "warning",
+                layer,
+                tuple(
+                    str(c)
+                    for c in (r.child_code, r.parent_code, r.runner_up_code)
+                    if isinstance(c, str)
+                ),
+                f"{layer} {labels[r.child_code]} (in {rule.child} {units.get(str(unit), unit)}) "
+                f"lies in more than one {rule.parent}: {_shares(r, rule.parent)} "
+                f"(tolerance {rule.tolerance:g})",
+                area_m2=float(geom.area) * (1.0 - float(r.share)),
+                geometry=geom,
+            )
+        )
+    return issues
 
 
 #: Rules run on every layer, by id.
@@ -217,6 +264,7 @@ LAYER_RULES: dict[str, LayerRule] = {
 NESTING_RULES: dict[str, NestRule] = {
     "not-nested": _not_nested,
     "orphan": _orphan,
+    "block-straddles": _block_straddles,
 }
 
 
@@ -240,18 +288,20 @@ def validate(
     progress : callable, optional
         Called with a short description before each step.
     fit_progress : callable, optional
-        Passed to :func:`localitygeo.best_fit` as its ``progress``.
+        Called as ``progress(done, total)`` while areas are measured.
 
     Returns
     -------
     ValidationReport
-        ``.ok``, ``.issues`` (DataFrame), ``.assignments`` (one best-fit table
-        per nesting rule, keyed ``"child->parent"``), ``.to_json()``.
+        ``.ok``, ``.issues`` (DataFrame), ``.assignments`` (one assignment
+        table per nesting rule, keyed ``"child->parent"``: the ``table`` of
+        :func:`localitygeo.judge_nesting`), ``.notes``, ``.to_json()``.
 
     Raises
     ------
     ManifestError
-        ``rules`` names an unknown rule.
+        ``rules`` names an unknown rule, or a rule says ``by = "blocks"`` for
+        a child not built from blocks.
     """
     known = set(LAYER_RULES) | set(NESTING_RULES)
     chosen = list(known) if rules is None else rules
@@ -268,18 +318,40 @@ def validate(
                     progress(f"{rid}: {key}")
                 issues.extend(fn(key, gdf, boundary_set.checks))
     assignments: dict[str, pd.DataFrame] = {}
+    notes = list(boundary_set.notes)
     nest_chosen = [r for r in NESTING_RULES if r in chosen]
-    for rule in boundary_set.nesting:
-        if not nest_chosen:
-            break
+    judged: list[NestingJudgement] = []
+    cache = OverlapCache()
+    for rule in boundary_set.nesting if nest_chosen else ():
         if progress is not None:
-            progress(f"best fit: {rule.id}")
-        child = _usable(boundary_set[rule.child])
-        parent = _usable(boundary_set[rule.parent])
-        table = best_fit(child, parent, progress=fit_progress)
-        assignments[rule.id] = table
+            progress(f"nesting: {rule.id}")
+        j = judge_nesting(boundary_set, rule, cache=cache, progress=fit_progress)
+        judged.append(j)
+        assignments[rule.id] = j.table
+        notes.extend(n for n in j.notes if n not in notes)
         for rid in nest_chosen:
-            issues.extend(NESTING_RULES[rid](rule, table, child))
+            if rid != "block-straddles":
+                issues.extend(NESTING_RULES[rid](j, boundary_set))
+    if "block-straddles" in nest_chosen:
+        for j in _straddle_judgements(judged):
+            issues.extend(_block_straddles(j, boundary_set))
     return ValidationReport.from_issues(
-        boundary_set.source, issues, assignments, boundary_set.notes, boundary_set.crs
+        boundary_set.source, issues, assignments, notes, boundary_set.crs
     )
+
+
+def _straddle_judgements(judged: list[NestingJudgement]) -> list[NestingJudgement]:
+    """One judgement per (blocks layer, parent layer): the strictest rule's.
+
+    Rules whose children are built from the same blocks (neighbourhoods and
+    localities from small areas) see the same blocks straddling the same
+    parent; each block is reported once, at the smallest tolerance.
+    """
+    best: dict[tuple[str, str], NestingJudgement] = {}
+    for j in judged:
+        if j.blocks is None:
+            continue
+        key = (j.blocks, j.rule.parent)
+        if key not in best or j.rule.tolerance < best[key].rule.tolerance:
+            best[key] = j
+    return list(best.values())
