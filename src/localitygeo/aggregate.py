@@ -22,11 +22,16 @@ Two methods say how a source is shared among targets:
     Each source goes wholly to the target holding most of its area
     (:func:`localitygeo.best_fit`).
 
-The source × target intersection areas are computed once, exactly, by the
-area engine behind :func:`localitygeo.best_fit` (from where the boundaries
-cross, without building intersection geometries; spread over threads while
-GEOS checks validity in another). Everything after that is numpy arithmetic
-on the pairs.
+The source × target intersection areas are computed once per call, exactly,
+by the area engine behind :func:`localitygeo.best_fit` (from where the
+boundaries cross, without building intersection geometries; spread over
+threads while GEOS checks validity in another), or taken from an
+:class:`~localitygeo.overlay.OverlapTable` passed as ``table=``: computed
+earlier by :func:`~localitygeo.overlay.overlap_table`, or from membership by
+:func:`~localitygeo.overlay.set_overlap_table` when the target is built from
+the source's units (each small area then lies wholly in its own
+neighbourhood, and nothing is measured). Everything after that is numpy
+arithmetic on the pairs; best fit reads the same table.
 """
 
 from __future__ import annotations
@@ -40,13 +45,13 @@ from typing import Literal
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from localitygeo._measure import _check_codes, _overlaps
+from localitygeo._measure import _check_codes
 from localitygeo.crs import ensure_projected, same_crs
 from localitygeo.errors import ColumnError, DataError, GeometryError, format_codes, warn
-from localitygeo.nesting import best_fit
+from localitygeo.nesting import _fit_table
 from localitygeo.numbers import parse_numbers
+from localitygeo.overlay import OverlapTable, overlap_table
 
 __all__ = ["METHODS", "aggregate"]
 
@@ -80,6 +85,9 @@ class Pairs:
         under best fit).
     coverage : numpy.ndarray
         Share of each target's area covered by the source units.
+    table : OverlapTable
+        The overlaps of the matched source units with the targets, from which
+        all of the above was computed (best fit reads it too).
     """
 
     source_codes: np.ndarray
@@ -89,6 +97,7 @@ class Pairs:
     share: np.ndarray
     area: np.ndarray
     coverage: np.ndarray
+    table: OverlapTable
 
 
 def aggregate(
@@ -103,6 +112,7 @@ def aggregate(
     strict: bool = False,
     outside_tolerance: float = 0.05,
     threads: int | None = None,
+    table: OverlapTable | None = None,
 ) -> pd.DataFrame:
     """Aggregate indicators from source units to target units.
 
@@ -141,6 +151,12 @@ def aggregate(
         best target.
     threads : int, optional
         Worker threads for the area computation (default: CPUs, at most 4).
+    table : OverlapTable, optional
+        The source × target overlaps, from
+        :func:`localitygeo.overlay.overlap_table` (measured once, reused
+        across calls) or :func:`localitygeo.overlay.set_overlap_table` (from
+        membership when the target is built from the source's units). It
+        must have been computed for these two layers; nothing is measured.
 
     Returns
     -------
@@ -160,7 +176,7 @@ def aggregate(
         A column is named twice or as both extensive and intensive, is
         non-numeric or entirely missing; the weight is missing, negative or
         sums to zero where a mean needs it; codes do not match with
-        ``strict=True``.
+        ``strict=True``; ``table`` was computed for other layers.
     CRSError
         A layer is in a geographic CRS, or the layers' CRSs differ.
     GeometryError
@@ -177,23 +193,27 @@ def aggregate(
     --------
     >>> wards = aggregate(imd, lsoas, wards, extensive=["population"],
     ...                   intensive=["rank"], weight="population")  # doctest: +SKIP
+    >>> t = set_overlap_table(bset, "lsoa", "neighbourhood")  # doctest: +SKIP
+    >>> hoods = aggregate(imd, bset["lsoa"], bset["neighbourhood"],
+    ...                   extensive=["population"], table=t)  # doctest: +SKIP
     """
     ext, inten = _check_columns(data, extensive, intensive, weight)
     if method not in METHODS:
         raise DataError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
-    table = _numeric(
+    values = _numeric(
         _by_code(data), [*dict.fromkeys([*ext, *inten, *([weight] if weight else [])])]
     )
     pairs = overlay_pairs(
-        table.index,
+        values.index,
         source,
         target,
         method=method,
         outside_tolerance=outside_tolerance,
         strict=strict,
         threads=threads,
+        table=table,
     )
-    return apportion(table, pairs, extensive=ext, intensive=inten, weight=weight, strict=strict)
+    return apportion(values, pairs, extensive=ext, intensive=inten, weight=weight, strict=strict)
 
 
 def overlay_pairs(
@@ -205,6 +225,7 @@ def overlay_pairs(
     outside_tolerance: float = 0.05,
     strict: bool = False,
     threads: int | None = None,
+    table: OverlapTable | None = None,
 ) -> Pairs:
     """Match data codes to the source layer and share the sources among targets.
 
@@ -222,6 +243,8 @@ def overlay_pairs(
         Raise instead of warning on unmatched codes and uncovered units.
     threads : int, optional
         Worker threads for the area computation.
+    table : OverlapTable, optional
+        The overlaps of ``source`` and ``target``, already computed.
 
     Returns
     -------
@@ -242,10 +265,14 @@ def overlay_pairs(
     # hashed (np.isin on objects is quadratic), and on object Indexes: pandas 3's
     # "str" Index makes this 40x slower (0.22 s vs 5 ms for England's LSOAs)
     keep = pd.Index(scodes, dtype=object).isin(pd.Index(codes, dtype=object))
-    src = source[keep]
     names = ("source layer", "target layer")
-    sgeom, tgeom, si, tj, inter = _overlaps(src, target, threads, None, names)
-    t_area = shapely.area(tgeom)
+    if table is None:
+        overlaps = overlap_table(source[keep], target, threads=threads, names=names)
+    else:
+        table.check(source, target, names)
+        overlaps = table.select(keep)
+    si, tj, inter = overlaps.si, overlaps.tj, overlaps.area
+    t_area = overlaps.target_area
     if (t_area <= 0).any():
         bad = target["code"].to_numpy()[t_area <= 0]
         raise GeometryError(
@@ -253,8 +280,8 @@ def overlay_pairs(
             layer="target layer",
             code=str(bad[0]),
         )
-    ns, nt = len(sgeom), len(tgeom)
-    s_area = shapely.area(sgeom)
+    ns, nt = len(overlaps.source_codes), len(t_area)
+    s_area = overlaps.source_area
     real = inter >= _NEGLIGIBLE * s_area[si]
     si, tj, inter = si[real], tj[real], inter[real]
     covered = np.bincount(si, weights=inter, minlength=ns)
@@ -281,7 +308,7 @@ def overlay_pairs(
             strict,
         )
     else:
-        fit = best_fit(src, target, threads=threads)
+        fit = _fit_table(overlaps)
         best = fit["share"].to_numpy(dtype=float)
         away = fit["outside_share"].to_numpy(dtype=float)
         has = fit["parent_code"].notna().to_numpy() & (best >= away - _NEGLIGIBLE)
@@ -297,7 +324,7 @@ def overlay_pairs(
             f"missing: {format_codes(tcodes[empty])}",
             strict,
         )
-    return Pairs(src_codes, tcodes, si, tj, share, area, coverage)
+    return Pairs(src_codes, tcodes, si, tj, share, area, coverage, overlaps)
 
 
 def apportion(

@@ -26,7 +26,8 @@ from localitygeo.aggregate import (
 from localitygeo.boundaries import BoundarySet
 from localitygeo.errors import DataError, ManifestError
 from localitygeo.inequality import cv, gini, mld, theil, theil_decomposition
-from localitygeo.nesting import best_fit
+from localitygeo.nesting import _fit_table
+from localitygeo.overlay import OverlapTable, known_overlap_table
 
 __all__ = ["COMPARE_COLUMNS", "compare"]
 
@@ -139,6 +140,8 @@ def compare(
         if key == source:
             values, groups = small, pd.Series(small.index, index=small.index)
         else:
+            # from membership when the layer is built from the small areas; else
+            # measured, once: the groups below read the same overlaps
             pairs = overlay_pairs(
                 table.index,
                 src,
@@ -146,13 +149,14 @@ def compare(
                 method=method,
                 strict=strict,
                 threads=threads,
+                table=known_overlap_table(boundary_set, source, key),
             )
             # The weight is apportioned too: it weights the units' indices.
             summed = list(dict.fromkeys([*ext, *([weight] if weight else [])]))
             values = apportion(
                 table, pairs, extensive=summed, intensive=inten, weight=weight, strict=strict
             )
-            groups = _best_fit_groups(src, units[key], small.index, threads)
+            groups = _best_fit_groups(pairs.table, small.index)
         for col in [*inten, *ext]:
             kind = "intensive" if col in inten else "extensive"
             w_unit = values[weight] if (weight and kind == "intensive") else None
@@ -169,12 +173,9 @@ def compare(
     return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
 
 
-def _best_fit_groups(
-    src: pd.DataFrame, target: pd.DataFrame, codes: pd.Index, threads: int | None
-) -> pd.Series:
+def _best_fit_groups(overlaps: OverlapTable, codes: pd.Index) -> pd.Series:
     """Return the best-fit unit of each small area (missing outside every unit)."""
-    have = src[src["code"].astype(str).isin(codes)]
-    fit = best_fit(have, target, threads=threads)
+    fit = _fit_table(overlaps)
     return pd.Series(
         fit["parent_code"].to_numpy(dtype=object), index=fit["child_code"].astype(str)
     ).reindex(codes)

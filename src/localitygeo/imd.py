@@ -30,7 +30,8 @@ import pandas as pd
 
 from localitygeo.aggregate import Method, _by_code, _numeric, apportion, overlay_pairs
 from localitygeo.errors import ColumnError, DataError, format_codes
-from localitygeo.nesting import best_fit
+from localitygeo.nesting import _fit_table
+from localitygeo.overlay import OverlapTable
 
 __all__ = ["IMD2019_LSOA_COUNT", "extent_weight", "imd_summary", "national_percentile"]
 
@@ -92,6 +93,7 @@ def imd_summary(
     method: Method = "area",
     strict: bool = False,
     threads: int | None = None,
+    table: OverlapTable | None = None,
 ) -> pd.DataFrame:
     """Summarise small-area deprivation ranks for larger units.
 
@@ -116,6 +118,13 @@ def imd_summary(
         Raise instead of warning when codes do not match.
     threads : int, optional
         Worker threads for the overlay.
+    table : OverlapTable, optional
+        The source × target overlaps, already computed (see
+        :func:`localitygeo.aggregate`): from
+        :func:`~localitygeo.overlay.set_overlap_table`, a layer built from
+        the small areas is summarised from membership, measuring nothing.
+        Either way the overlaps are computed at most once per call, and the
+        decile-1 counts read the same table.
 
     Returns
     -------
@@ -150,9 +159,9 @@ def imd_summary(
             )
     if rank == population:
         raise DataError(f"rank and population are the same column '{rank}'")
-    table = _numeric(_by_code(data), [rank, population])
-    r = table[rank].to_numpy()
-    _check_ranks(r, table.index.to_numpy(), rank, national_count)
+    values = _numeric(_by_code(data), [rank, population])
+    r = values[rank].to_numpy()
+    _check_ranks(r, values.index.to_numpy(), rank, national_count)
     pct = national_percentile(r, national_count)
     # Work under the user's column names so that messages name them.
     taken = {rank, population}
@@ -160,15 +169,21 @@ def imd_summary(
     d1_col = next(c for c in ("share_decile1", "_share_decile1", "__d1") if c not in taken)
     derived = pd.DataFrame(
         {
-            population: table[population].to_numpy(),
+            population: values[population].to_numpy(),
             rank: r,
             ext_col: extent_weight(pct),
             d1_col: np.where(np.isnan(pct), np.nan, (pct <= 10).astype(float)),
         },
-        index=table.index,
+        index=values.index,
     )
     pairs = overlay_pairs(
-        derived.index, source, target, method=method, strict=strict, threads=threads
+        derived.index,
+        source,
+        target,
+        method=method,
+        strict=strict,
+        threads=threads,
+        table=table,
     )
     out = apportion(
         derived,
@@ -186,7 +201,7 @@ def imd_summary(
             d1_col: "share_decile1",
         }
     )
-    out["n_decile1"] = _count_decile1(derived, pct, source, target, threads)
+    out["n_decile1"] = _count_decile1(pairs.table, derived.index[pct <= 10])
     return out[SUMMARY_COLUMNS]
 
 
@@ -202,23 +217,13 @@ def _check_ranks(r: np.ndarray, codes: np.ndarray, column: str, national_count: 
         )
 
 
-def _count_decile1(
-    derived: pd.DataFrame,
-    pct: np.ndarray,
-    source: gpd.GeoDataFrame,
-    target: gpd.GeoDataFrame,
-    threads: int | None,
-) -> np.ndarray:
-    """Count decile-1 small areas per target by best fit."""
-    d1 = pd.Index(derived.index[pct <= 10])
-    tcodes = target["code"].astype(str)
-    counts = np.zeros(len(target), dtype=np.int64)
-    if len(d1) == 0:
+def _count_decile1(table: OverlapTable, decile1: pd.Index) -> np.ndarray:
+    """Count decile-1 small areas per target by best fit, from the call's overlaps."""
+    counts = np.zeros(len(table.target_codes), dtype=np.int64)
+    keep = pd.Index(table.source_codes, dtype=object).isin(pd.Index(decile1, dtype=object))
+    if not keep.any():
         return counts
-    src = source[source["code"].astype(str).isin(d1)]
-    if len(src) == 0:
-        return counts
-    fit = best_fit(src, target, threads=threads)
+    fit = _fit_table(table.select(keep))
     parents = fit["parent_code"].dropna().astype(str)
-    idx = pd.Index(tcodes).get_indexer(parents.to_numpy())
-    return np.bincount(idx[idx >= 0], minlength=len(target)).astype(np.int64)
+    idx = pd.Index(table.target_codes).get_indexer(parents.to_numpy())
+    return np.bincount(idx[idx >= 0], minlength=len(counts)).astype(np.int64)

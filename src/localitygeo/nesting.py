@@ -158,6 +158,24 @@ def best_fit(
     return _table(child, parent, ci, pj, share, basis)
 
 
+def _fit_table(table: OverlapTable) -> pd.DataFrame:
+    """Return the area best fit of a table's source units in its targets (best_fit's columns).
+
+    Nothing is measured: the shares come from the table. A source of zero
+    area is in no target.
+    """
+    area = table.source_area[table.si]
+    share = np.divide(table.area, area, out=np.zeros_like(table.area), where=area > 0)
+    return _table(
+        pd.DataFrame({"code": table.source_codes}),
+        pd.DataFrame({"code": table.target_codes}),
+        table.si,
+        table.tj,
+        share,
+        np.full(len(table.source_codes), "area", dtype=object),
+    )
+
+
 def _weight_pairs(
     weights: gpd.GeoDataFrame,
     column: str,

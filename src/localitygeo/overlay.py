@@ -337,12 +337,22 @@ def set_overlap_table(
         nothing is measured (``basis == "membership"``); otherwise
         :func:`overlap_table` of the two layers.
     """
-    src, tgt = boundary_set[source], boundary_set[target]
+    known = known_overlap_table(boundary_set, source, target)
+    if known is not None:
+        return known
     names = (f"layer '{source}'", f"layer '{target}'")
-    up = membership(boundary_set.layers, boundary_set.built_from, source, target)
-    if up is not None:
-        return membership_table(src, tgt, up.to_numpy(dtype=object), names)
+    src, tgt = boundary_set[source], boundary_set[target]
     return overlap_table(src, tgt, threads=threads, progress=progress, names=names)
+
+
+def known_overlap_table(boundary_set: BoundarySet, source: str, target: str) -> OverlapTable | None:
+    """Return the table from membership when ``target`` is built from ``source``; else None."""
+    up = membership(boundary_set.layers, boundary_set.built_from, source, target)
+    if up is None:
+        return None
+    names = (f"layer '{source}'", f"layer '{target}'")
+    src, tgt = boundary_set[source], boundary_set[target]
+    return membership_table(src, tgt, up.to_numpy(dtype=object), names)
 
 
 class OverlapCache:

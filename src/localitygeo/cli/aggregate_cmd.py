@@ -93,6 +93,7 @@ def aggregate(
     from localitygeo.cli._progress import progress_callbacks
     from localitygeo.errors import LocalityGeoWarning
     from localitygeo.indicators import read_indicators
+    from localitygeo.overlay import known_overlap_table
 
     columns = list(dict.fromkeys([*extensive, *intensive, *([weight] if weight else [])]))
     with progress_callbacks() as (step, _fraction), warnings.catch_warnings(record=True) as seen:
@@ -112,6 +113,8 @@ def aggregate(
             weight=weight,
             method=method,  # type: ignore[arg-type]
             strict=strict,
+            # a layer built from the --from layer's units: from membership, not measured
+            table=known_overlap_table(bset, source, target),
         )
     for w in seen:
         if issubclass(w.category, LocalityGeoWarning):
