@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -216,7 +215,8 @@ def build_from_blocks(
         One row per unit, in the blocks' CRS.
     """
     import geopandas as gpd
-    import shapely
+
+    from localitygeo._unions import union_blocks
 
     _check_assigned(blocks, column, source or layer)
     assigned = blocks[column].to_numpy(dtype=object)
@@ -246,7 +246,7 @@ def build_from_blocks(
     sort = np.argsort(pos, kind="stable")
     geoms = np.asarray(blocks.geometry.array, dtype=object)[sort]
     bounds = np.searchsorted(pos[sort], np.arange(len(codes) + 1))
-    union = [shapely.coverage_union_all(geoms[s:e]) for s, e in pairwise(bounds)]
+    union = union_blocks(geoms, bounds)
     return gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=union, crs=blocks.crs)
 
 
