@@ -46,6 +46,7 @@ bench: setup-test
 	$(BIN)/python benchmarks/bench_best_fit.py
 	$(BIN)/python benchmarks/bench_aggregate.py
 	$(BIN)/python benchmarks/bench_map_size.py
+	$(BIN)/python benchmarks/bench_unions.py --national
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage site test-output
