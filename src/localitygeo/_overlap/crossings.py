@@ -85,7 +85,13 @@ def _signs(
     zero = zero.copy()
     unsure = np.flatnonzero(~sure)
     if len(unsure):
-        exact = _exact_signs(*(p[unsure] for p in points))
+        ax, ay, bx, by, cx, cy = (p[unsure] for p in points)
+        # a point at either end of the edge is exactly on its line: no rationals
+        # needed for the shared vertices and edges of layers built from blocks
+        exact = np.zeros(len(unsure))
+        rest = np.flatnonzero(((cx != ax) | (cy != ay)) & ((cx != bx) | (cy != by)))
+        if len(rest):
+            exact[rest] = _exact_signs(*(p[unsure[rest]] for p in points))
         sign[unsure] = exact
         zero[unsure] = exact == 0
     z = np.flatnonzero(zero)
