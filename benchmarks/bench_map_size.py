@@ -16,9 +16,7 @@ Run: ``python benchmarks/bench_map_size.py [--out DIR] [--tolerance M]``
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import time
 import warnings
 from pathlib import Path
@@ -56,11 +54,15 @@ def indicator(oa: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame) -> pd.Series:
 
 
 def published_units(html: str) -> gpd.GeoDataFrame:
-    """The first GeoJSON layer embedded in a saved folium page (the coloured units)."""
-    first = re.search(r"_add\((\{.*\})\);", html)
-    if first is None:
-        raise SystemExit("no GeoJSON layer found in the localitygeo map")
-    return gpd.GeoDataFrame.from_features(json.loads(first.group(1))["features"], crs=4326)
+    """The first layer of the map's page data (the coloured units)."""
+    from localitygeo.maps.page import page_data
+
+    pages = page_data(html)
+    if not pages:
+        raise SystemExit("no page data found in the localitygeo map")
+    units = pages[0]["layers"][0]
+    frame = gpd.GeoDataFrame.from_features(units["geojson"]["features"], crs=4326)
+    return frame.assign(code=[row[0] for row in units["rows"]])  # the tooltips' first field
 
 
 def gaps_and_overlaps(layer: gpd.GeoDataFrame) -> tuple[int, int, float]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 import folium
@@ -14,9 +12,11 @@ from folium.plugins import DualMap
 
 import localitygeo as lg
 from localitygeo import aggregate, read_boundaries
-from localitygeo.errors import ColumnError
+from localitygeo.errors import ColumnError, DataError
 from localitygeo.maps import change_map, locality_map, save, simplify_coverage
+from localitygeo.maps.change import MOVED_COLOUR
 from localitygeo.maps.locality import neighbour_colours
+from localitygeo.maps.page import page_data
 from localitygeo.maps.publish import assets_dir, outline_edges, to_web
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,13 +97,22 @@ def test_choropleth_tooltips_legend_and_attribution(city, tmp_path):
     size = save(m, path)
     text = path.read_text()
     assert size == path.stat().st_size > 10_000
-    assert text.count('class="localitygeo-legend"') == 1
-    assert "Fictional data" in text
+    assert text.count('class="localitygeo-data"') == 1  # one map, drawn from one data block
     assert "openstreetmap.org/copyright" in text  # the tiles keep their own credit
-    assert text.count("\u2013") >= 5  # five class ranges in the legend
-    assert '"code":"EXN01"' in text  # compact JSON
-    # Localities bold and wards toggleable are both drawn.
-    assert "Locality boundaries" in text and "Ward boundaries" in text
+    (page,) = page_data(text)
+    assert len(page["legend"]["rows"]) == 5  # five class ranges in the legend
+    assert all("\u2013" in row[1] for row in page["legend"]["rows"])
+    assert page["legend"]["note"] == page["attribution"] == "Fictional data"
+    units = page["layers"][0]
+    assert units["labels"] == ["Code", "Name", "imd score"]
+    first = city["neighbourhood"].iloc[0]
+    score = f"{agg.loc[first['code'], 'imd_score']:,.2f}"
+    assert units["rows"][0] == [first["code"], first["name"], score]
+    assert len(units["geojson"]["features"]) == len(units["rows"]) == len(city["neighbourhood"])
+    assert '"labels":["Code","Name","imd score"]' in text  # compact JSON
+    # Localities bold and wards toggleable are both drawn; wards start hidden.
+    shown = {ly["name"]: ly["show"] for ly in page["layers"][1:]}
+    assert shown == {"Ward boundaries": False, "Locality boundaries": True}
 
 
 def test_names_are_escaped(city, tmp_path):
@@ -113,8 +122,39 @@ def test_names_are_escaped(city, tmp_path):
     path = tmp_path / "evil.html"
     save(locality_map(bset, title=EVIL), path)
     text = path.read_text()
-    assert EVIL not in text
-    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert EVIL not in text and "<img" not in text  # never raw in the page...
+    (page,) = page_data(text)
+    assert page["layers"][0]["rows"][0][1] == EVIL  # ...but exact in its data
+    assert page["legend"]["title"] == EVIL
+
+
+@pytest.mark.parametrize("k", [0, 8, -1, 2.5, True])
+def test_the_number_of_classes_is_checked(city, k):
+    with pytest.raises(DataError, match="number of classes"):
+        locality_map(city, indicator="population", layer="small_area", k=k)
+
+
+def test_a_text_indicator_is_refused_naming_the_column_and_units(city):
+    with pytest.raises(DataError, match=r"indicator 'name' is not numeric: 43 .*EXN01"):
+        locality_map(city, indicator="name")
+    small = city["small_area"].copy()
+    small["score"] = np.inf
+    with pytest.raises(DataError, match="not numeric"):
+        locality_map(city.with_layers(small_area=small), "small_area", indicator="score")
+    small["score"] = np.nan
+    with pytest.raises(DataError, match="no values"):
+        locality_map(city.with_layers(small_area=small), "small_area", indicator="score")
+
+
+def test_a_constant_indicator_in_equal_intervals_is_a_clean_error(city):
+    small = city["small_area"].assign(score=1.0)
+    with pytest.raises(DataError, match="cannot classify indicator 'score'"):
+        locality_map(
+            city.with_layers(small_area=small),
+            "small_area",
+            indicator="score",
+            scheme="equal_interval",
+        )
 
 
 def test_unknown_indicator(city):
@@ -201,11 +241,6 @@ def change(city):
     return after, lg.diff(city, after, "neighbourhood", "small_area")
 
 
-def _geojson_layers(text: str) -> list[dict]:
-    """The FeatureCollections a saved folium page embeds, in order."""
-    return [json.loads(m) for m in re.findall(r"_add\((\{.*\})\);", text)]
-
-
 def test_change_map_shows_moved_blocks_on_both_panes(city, change, tmp_path):
     after, d = change
     assert len(d.moved) > 0
@@ -214,27 +249,32 @@ def test_change_map_shows_moved_blocks_on_both_panes(city, change, tmp_path):
     path = tmp_path / "change.html"
     save(m, path)
     text = path.read_text()
-    layers = _geojson_layers(text)
-    blocks = [g for g in layers if g["features"] and "block" in g["features"][0]["properties"]]
+    panes = page_data(text)
+    assert [p["title"]["side"] for p in panes] == ["before", "after"]
+    blocks = [ly for p in panes for ly in p["layers"] if ly["name"] == "Moved blocks"]
     assert len(blocks) == 2  # one moved-blocks layer per pane
-    for g in blocks:
-        props = [f["properties"] for f in g["features"]]
-        assert sorted(p["block"] for p in props) == sorted(d.moved["block"])
+    for ly in blocks:
+        assert ly["labels"] == ["Block", "From", "To", "Population"] and ly["detail"] == "popup"
+        assert sorted(row[0] for row in ly["rows"]) == sorted(d.moved["block"])
+        assert len(ly["geojson"]["features"]) == len(ly["rows"])
     first = d.moved.iloc[0]
-    shown = next(p for p in blocks[0]["features"] if p["properties"]["block"] == first["block"])
+    shown = next(row for row in blocks[0]["rows"] if row[0] == first["block"])
     name_from = city["neighbourhood"].set_index("code").loc[first["from_unit"], "name"]
     name_to = after["neighbourhood"].set_index("code").loc[first["to_unit"], "name"]
-    assert shown["properties"]["from"] == f"{first['from_unit']} {name_from}"
-    assert shown["properties"]["to"] == f"{first['to_unit']} {name_to}"
-    assert shown["properties"]["population"] == f"{int(first['population']):,}"
-    units = [g for g in layers if g["features"] and "code" in g["features"][0]["properties"]]
-    assert [len(g["features"]) for g in units] == [
+    assert shown[1] == f"{first['from_unit']} {name_from}"
+    assert shown[2] == f"{first['to_unit']} {name_to}"
+    assert shown[3] == f"{int(first['population']):,}"
+    units = [p["layers"][0] for p in panes]
+    assert [len(ly["rows"]) for ly in units] == [
         len(city["neighbourhood"]),
         len(after["neighbourhood"]),
     ]
     assert "L.Map.Sync" in text or "Leaflet.Sync" in text
     total = int(d.moved["population"].sum())
-    assert f"{len(d.moved)} blocks moved, population {total:,}" in text
+    assert panes[0]["legend"] is None  # one legend, on the right pane
+    assert panes[1]["legend"]["rows"] == [
+        [MOVED_COLOUR, f"{len(d.moved)} blocks moved, population {total:,}"]
+    ]
 
 
 def test_change_map_escapes_names(city, change, tmp_path):
@@ -245,8 +285,12 @@ def test_change_map_escapes_names(city, change, tmp_path):
     path = tmp_path / "evil.html"
     save(change_map(city, after.with_layers(neighbourhood=nbhd), d, title=EVIL), path)
     text = path.read_text()
-    assert EVIL not in text
-    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert EVIL not in text and "<img" not in text
+    before, after_pane = page_data(text)
+    assert after_pane["legend"]["title"] == EVIL
+    (moved,) = (ly for ly in after_pane["layers"] if ly["name"] == "Moved blocks")
+    assert any(row[2] == f"{victim} {EVIL}" for row in moved["rows"])
+    assert [victim, EVIL] in after_pane["layers"][0]["rows"]
     assert after["neighbourhood"].loc[nbhd["code"] == victim, "name"].iloc[0] != EVIL  # untouched
 
 
@@ -257,11 +301,7 @@ def test_change_map_with_nothing_moved(city, tmp_path):
     save(change_map(city, city, d, tiles=None, parents=None), path)
     text = path.read_text()
     assert "No block moved" in text
-    assert not [
-        g
-        for g in _geojson_layers(text)
-        if g["features"] and "block" in g["features"][0]["properties"]
-    ]
+    assert not [ly for p in page_data(text) for ly in p["layers"] if ly["name"] == "Moved blocks"]
     assert "tile.openstreetmap.org" not in text and "Ward boundaries" not in text
 
 

@@ -11,7 +11,10 @@
 - :func:`save` writes the map as one HTML file, atomically, and returns its
   size; :func:`render_html` returns the same page as text.
 
-Every name and value shown in tooltips, legends and titles is HTML-escaped.
+No name or value from the data is ever part of a template or of script
+source: each map's layers, tooltips, legend and labels are JSON data that a
+constant script (``page.js``) draws, inserting every text with
+``textContent`` (see :mod:`localitygeo.maps.page`).
 """
 
 from __future__ import annotations

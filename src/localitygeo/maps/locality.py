@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +11,8 @@ import pandas as pd
 import shapely
 
 from localitygeo.boundaries import BoundarySet
-from localitygeo.errors import ColumnError, ManifestError
+from localitygeo.errors import ColumnError, DataError, ManifestError, format_codes
+from localitygeo.maps.page import PageData, feature_collection, outline_layer
 from localitygeo.maps.publish import outline_edges, simplify_coverage, to_web
 
 __all__ = ["SCHEMES", "locality_map", "neighbour_colours"]
@@ -26,6 +25,7 @@ SCHEMES = {
 }
 
 _PALETTE = ["#fef0d9", "#fdd49e", "#fdbb84", "#fc8d59", "#e34a33", "#b30000", "#7f0000"]
+_NO_DATA = "#cccccc"
 _QUALITATIVE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"]
 DEFAULT_ATTRIBUTION = (
     "Contains OS data © Crown copyright and database right; Open Government Licence v3.0"
@@ -77,11 +77,40 @@ def _fmt(value: Any) -> str:
     return "–" if value is None else str(value)
 
 
-def _escaped(frame: gpd.GeoDataFrame, fields: list[str]) -> gpd.GeoDataFrame:
-    out = frame[[*fields, "geometry"]].copy()
-    for f in fields:
-        out[f] = [html.escape(_fmt(v)) for v in frame[f]]
-    return out
+def _rows(frame: pd.DataFrame, fields: list[str]) -> list[list[str]]:
+    """Return each row's ``fields`` formatted for people (raw text: the page escapes it)."""
+    columns = [[_fmt(v) for v in frame[f]] for f in fields]
+    return [list(row) for row in zip(*columns, strict=True)]
+
+
+def _check_classes(k: int) -> None:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= len(_PALETTE):
+        raise DataError(
+            f"cannot draw {k!r} classes: the number of classes (-k) must be "
+            f"a whole number from 1 to {len(_PALETTE)}"
+        )
+
+
+def _numbers(units: pd.DataFrame, indicator: str, layer: str, path: Any) -> pd.Series:
+    """Return the indicator as floats (missing values NaN); refuse text and infinities."""
+    raw = units[indicator]
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    bad = (raw.notna() & values.isna()) | np.isinf(values)
+    if bad.any():
+        shown = format_codes(
+            f"{c} ({v!r})" for c, v in zip(units["code"][bad], raw[bad], strict=True)
+        )
+        raise DataError(
+            f"indicator '{indicator}' is not numeric: {bad.sum():,} value(s) are not finite "
+            f"numbers, e.g. {shown}",
+            path=path,
+            layer=layer,
+        )
+    if values.isna().all():
+        raise DataError(
+            f"indicator '{indicator}' has no values to colour by", path=path, layer=layer
+        )
+    return values
 
 
 def locality_map(
@@ -117,7 +146,7 @@ def locality_map(
     scheme : {"quantiles", "natural_breaks", "equal_interval"}
         mapclassify scheme.
     k : int, default 5
-        Number of classes.
+        Number of classes, 1 to 7 (the palette's colours).
     localities, wards : str or None
         Layers drawn as bold outlines on top and as a toggleable overlay;
         ``None`` (or a layer the set lacks) leaves them out.
@@ -129,7 +158,7 @@ def locality_map(
     precision : int, default 5
         Decimal places of longitude/latitude kept (5 is about 1 m).
     title : str, optional
-        Title shown on the map (escaped).
+        Title shown in the legend (as text; never parsed as HTML).
     attribution : str
         Attribution line (required for OGL data).
 
@@ -139,7 +168,16 @@ def locality_map(
         With tooltips showing code, name (left out when no unit has a name
         other than its code) and the indicator, a legend, a layer control
         and bounds fitted to the data. Outline layers are drawn from their
-        shared edges, each edge once, with no attributes.
+        shared edges, each edge once, with no attributes. Every name, value
+        and title reaches the page only as JSON data, shown as text.
+
+    Raises
+    ------
+    ColumnError
+        ``indicator`` is not a column.
+    DataError
+        ``k`` is out of range, or the indicator holds text or infinities, has
+        no values, or cannot be put in ``k`` classes.
     """
     import folium
     import mapclassify
@@ -157,6 +195,12 @@ def locality_map(
         )
     if scheme not in SCHEMES:
         raise ManifestError(f"unknown scheme '{scheme}'; choose from {', '.join(SCHEMES)}")
+    _check_classes(k)
+    values = None
+    if indicator is not None:
+        own = data is None or indicator not in data.columns
+        path = boundary_set.specs[layer].path if own and layer in boundary_set.specs else None
+        values = _numbers(units, indicator, layer, path)
     shown = to_web(simplify_coverage(units, tolerance_m), precision).reset_index(drop=True)
     named = "name" in shown.columns and bool(
         (shown["name"].notna() & (shown["name"].astype(str) != shown["code"].astype(str))).any()
@@ -167,43 +211,50 @@ def locality_map(
         + (["Name"] if named else [])
         + ([indicator.replace("_", " ")] if indicator else [])
     )
-    props = _escaped(shown, fields)
-    legend_rows: list[tuple[str, str]] = []
-    if indicator is not None:
-        values = pd.to_numeric(units[indicator], errors="coerce")
+    legend_rows: list[list[str]] = []
+    if values is not None:
         ok = values.notna().to_numpy()
-        classifier = getattr(mapclassify, SCHEMES[scheme])(values[ok].to_numpy(), k=k)
+        try:
+            classifier = getattr(mapclassify, SCHEMES[scheme])(values[ok].to_numpy(), k=k)
+        except ValueError as exc:
+            raise DataError(
+                f"cannot classify indicator '{indicator}' into {k} {scheme} classes: {exc}",
+                layer=layer,
+            ) from None
         palette = _PALETTE[: len(classifier.bins)]
-        colour = np.full(len(units), "#cccccc", dtype=object)
-        colour[ok] = [palette[c] for c in classifier.yb]
+        index = np.full(len(units), len(palette))  # no value: the grey after the palette
+        index[ok] = classifier.yb
+        colours = [*palette, _NO_DATA]
         lower = [float(values[ok].min()), *classifier.bins[:-1]]
         legend_rows = [
-            (palette[i], f"{_fmt(lo)} – {_fmt(hi)}")
+            [palette[i], f"{_fmt(lo)} – {_fmt(hi)}"]
             for i, (lo, hi) in enumerate(zip(lower, classifier.bins, strict=True))
         ]
     else:
-        idx = neighbour_colours(units)
-        colour = np.array([_QUALITATIVE[i % len(_QUALITATIVE)] for i in idx], dtype=object)
-    fill = [str(c) for c in colour]  # by feature id (the row number), not embedded per feature
+        index = neighbour_colours(units) % len(_QUALITATIVE)
+        colours = list(_QUALITATIVE)
 
     west, south, east, north = shown.total_bounds
     m = folium.Map(tiles=None, control_scale=True)
     m.fit_bounds([[south, west], [north, east]])
-    # OpenStreetMap's tiles need their own credit; the data's follows it.
-    credit = _OSM_CREDIT + " | " + html.escape(attribution)
-    folium.TileLayer("OpenStreetMap", name="Background", attr=credit).add_to(m)
-    folium.GeoJson(
-        json.loads(props.to_json()),
-        name=html.escape(boundary_set.specs[layer].title if layer in boundary_set.specs else layer),
-        style_function=lambda f: {
-            "fillColor": fill[int(f["id"])],
-            "color": "#555555",
-            "weight": 0.6,
-            "fillOpacity": 0.75,
-        },
-        highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=labels, sticky=True),
-    ).add_to(m)
+    # OpenStreetMap's tiles keep their own credit; the data's is added by the page.
+    folium.TileLayer("OpenStreetMap", name="Background", attr=_OSM_CREDIT).add_to(m)
+    title_of = boundary_set.specs[layer].title if layer in boundary_set.specs else layer
+    layers: list[dict[str, Any]] = [
+        {
+            "name": title_of,
+            "geojson": feature_collection(shown),
+            "style": {"color": "#555555", "weight": 0.6, "fillOpacity": 0.75},
+            "fill": {"colours": colours, "index": [int(i) for i in index]},
+            "highlight": {"weight": 2.5, "color": "#000000"},
+            "labels": labels,
+            "rows": _rows(shown, fields),
+            "detail": "tooltip",
+            "sticky": True,
+            "show": True,
+            "interactive": True,
+        }
+    ]
     drawn: list[tuple[str | None, float, str | None, bool]] = [
         *((key, 0.8, None, True) for key in outlines),
         (wards, 1.5, "4 4", False),
@@ -213,32 +264,24 @@ def locality_map(
         if key is None or key not in boundary_set.layers or key == layer:
             continue
         outline = to_web(outline_edges(boundary_set[key], tolerance_m), precision)
-        folium.GeoJson(
-            json.loads(outline.to_json(drop_id=True)),
-            name=html.escape(key.replace("_", " ").title() + " boundaries"),
-            show=show,
-            interactive=False,
-            style_function=lambda f, w=weight, d=dash: {
-                "fill": False,
-                "color": "#111111",
-                "weight": w,
-                "dashArray": d,
-            },
-        ).add_to(m)
-    heading = html.escape(title or (indicator or layer).replace("_", " ").capitalize())
-    rows = "".join(
-        f'<div><span style="background:{c};display:inline-block;width:14px;height:10px;'
-        f'margin-right:6px"></span>{html.escape(text)}</div>'
-        for c, text in legend_rows
-    )
-    root: Any = m.get_root()
-    root.html.add_child(
-        folium.Element(
-            '<div class="localitygeo-legend" style="position:fixed;bottom:28px;right:12px;'
-            'z-index:999;background:white;padding:8px;font:12px sans-serif;border:1px solid #999">'
-            f"<strong>{heading}</strong>{rows}"
-            f'<div style="margin-top:4px;color:#555">{html.escape(attribution)}</div></div>'
+        layers.append(
+            outline_layer(
+                key,
+                outline,
+                {"fill": False, "color": "#111111", "weight": weight, "dashArray": dash},
+                show=show,
+            )
         )
-    )
-    folium.LayerControl(collapsed=False).add_to(m)
+    PageData(
+        {
+            "layers": layers,
+            "control": {"collapsed": False},
+            "attribution": attribution,
+            "legend": {
+                "title": title or (indicator or layer).replace("_", " ").capitalize(),
+                "rows": legend_rows,
+                "note": attribution,
+            },
+        }
+    ).add_to(m)
     return m

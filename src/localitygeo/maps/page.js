@@ -1,0 +1,156 @@
+/* localitygeo map page: draws a map's layers, legend and labels from the
+ * page's JSON data (see localitygeo/maps/page.py).
+ *
+ * This script is a constant: no data is ever part of it. Every text from the
+ * data (names, codes, values, titles, column names, the attribution) enters
+ * the page through textContent, or HTML-escaped where Leaflet only accepts
+ * HTML (the layer control's labels and the attribution line), so it always
+ * shows literally and never runs.
+ */
+(function () {
+  "use strict";
+
+  function asText(value) {
+    return value === null || value === undefined ? "" : String(value);
+  }
+
+  // For Leaflet APIs that set innerHTML: HTML that shows the text literally.
+  function escapeHtml(value) {
+    var div = document.createElement("div");
+    div.textContent = asText(value);
+    return div.innerHTML;
+  }
+
+  function node(tag, className, text) {
+    var el = document.createElement(tag);
+    if (className) {
+      el.className = className;
+    }
+    if (text !== undefined) {
+      el.textContent = asText(text);
+    }
+    return el;
+  }
+
+  function detailTable(labels, values) {
+    var table = node("table", "localitygeo-detail");
+    labels.forEach(function (label, i) {
+      var row = table.appendChild(node("tr"));
+      var th = row.appendChild(node("th", null, label));
+      th.style.cssText = "text-align:left;padding:2px 8px 2px 2px";
+      row.appendChild(node("td", null, values[i]));
+    });
+    return table;
+  }
+
+  function addControl(map, position, build) {
+    var control = L.control({position: position});
+    control.onAdd = function () {
+      var div = build();
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    control.addTo(map);
+  }
+
+  function drawLayer(map, spec) {
+    spec.geojson.features.forEach(function (feature, i) {
+      feature.id = i;
+    });
+    var layer = L.geoJSON(spec.geojson, {
+      interactive: spec.interactive,
+      style: function (feature) {
+        var style = Object.assign({}, spec.style);
+        if (spec.fill) {
+          style.fillColor = spec.fill.colours[spec.fill.index[feature.id]];
+        }
+        return style;
+      },
+      onEachFeature: function (feature, item) {
+        if (spec.rows) {
+          var content = function () {
+            return detailTable(spec.labels, spec.rows[feature.id]);
+          };
+          if (spec.detail === "popup") {
+            item.bindPopup(content);
+          } else {
+            item.bindTooltip(content, {sticky: Boolean(spec.sticky)});
+          }
+        }
+        if (spec.highlight) {
+          item.on("mouseover", function () {
+            item.setStyle(spec.highlight);
+          });
+          item.on("mouseout", function () {
+            layer.resetStyle(item);
+          });
+        }
+      }
+    });
+    if (spec.show) {
+      layer.addTo(map);
+    }
+    return layer;
+  }
+
+  function paneTitle(spec) {
+    return function () {
+      var div = node("div", "localitygeo-pane-title", spec.text);
+      div.dataset.side = asText(spec.side);
+      div.style.cssText = "background:white;padding:4px 10px;"
+        + "font:bold 14px sans-serif;border:1px solid #999;";
+      return div;
+    };
+  }
+
+  function legend(spec) {
+    return function () {
+      var div = node("div", "localitygeo-legend");
+      div.style.cssText = "background:white;padding:8px;font:12px sans-serif;"
+        + "border:1px solid #999";
+      div.appendChild(node("strong", null, spec.title));
+      spec.rows.forEach(function (entry) {
+        var row = div.appendChild(node("div"));
+        var swatch = row.appendChild(node("span"));
+        swatch.style.cssText = "display:inline-block;width:14px;height:10px;margin-right:6px";
+        swatch.style.background = asText(entry[0]);
+        row.appendChild(document.createTextNode(asText(entry[1])));
+      });
+      if (spec.note) {
+        var note = div.appendChild(node("div", null, spec.note));
+        note.style.cssText = "margin-top:4px;color:#555";
+      }
+      return div;
+    };
+  }
+
+  function draw(id) {
+    var spec = JSON.parse(document.getElementById(id).textContent);
+    var map = window[spec.map];
+    var base = {};
+    map.eachLayer(function (layer) {
+      if (layer instanceof L.TileLayer) {
+        base.Background = layer;
+      }
+    });
+    var overlays = {};
+    spec.layers.forEach(function (layerSpec) {
+      overlays[escapeHtml(layerSpec.name)] = drawLayer(map, layerSpec);
+    });
+    if (spec.title) {
+      addControl(map, "topright", paneTitle(spec.title));
+    }
+    if (spec.control) {
+      L.control.layers(base, overlays, {collapsed: spec.control.collapsed}).addTo(map);
+    }
+    if (spec.attribution && map.attributionControl) {
+      map.attributionControl.addAttribution(escapeHtml(spec.attribution));
+    }
+    if (spec.legend) {
+      addControl(map, "bottomright", legend(spec.legend));
+    }
+  }
+
+  window.localitygeo = {draw: draw};
+})();
