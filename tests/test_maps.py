@@ -286,7 +286,7 @@ def test_change_map_escapes_names(city, change, tmp_path):
     save(change_map(city, after.with_layers(neighbourhood=nbhd), d, title=EVIL), path)
     text = path.read_text()
     assert EVIL not in text and "<img" not in text
-    before, after_pane = page_data(text)
+    _, after_pane = page_data(text)
     assert after_pane["legend"]["title"] == EVIL
     (moved,) = (ly for ly in after_pane["layers"] if ly["name"] == "Moved blocks")
     assert any(row[2] == f"{victim} {EVIL}" for row in moved["rows"])

@@ -108,7 +108,7 @@ def _moves(city):
 
 def test_tiles_with_template_syntax_are_refused(city):
     d = lg.diff(city, city, "neighbourhood", "small_area")
-    with pytest.raises(lg.errors.InputError, match="tiles .* template syntax"):
+    with pytest.raises(lg.errors.InputError, match=r"tiles .* template syntax"):
         change_map(city, city, d, tiles="https://x/{{ 7*7 }}/{z}/{x}/{y}.png")
 
 
