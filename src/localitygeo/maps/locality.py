@@ -11,9 +11,10 @@ import pandas as pd
 import shapely
 
 from localitygeo.boundaries import BoundarySet
-from localitygeo.errors import ColumnError, DataError, ManifestError, format_codes
+from localitygeo.errors import ColumnError, DataError, ManifestError
 from localitygeo.maps.page import PageData, feature_collection, outline_layer
 from localitygeo.maps.publish import outline_edges, simplify_coverage, to_web
+from localitygeo.numbers import layer_numbers
 
 __all__ = ["SCHEMES", "locality_map", "neighbour_colours"]
 
@@ -92,20 +93,8 @@ def _check_classes(k: int) -> None:
 
 
 def _numbers(units: pd.DataFrame, indicator: str, layer: str, path: Any) -> pd.Series:
-    """Return the indicator as floats (missing values NaN); refuse text and infinities."""
-    raw = units[indicator]
-    values = pd.to_numeric(raw, errors="coerce").astype(float)
-    bad = (raw.notna() & values.isna()) | np.isinf(values)
-    if bad.any():
-        shown = format_codes(
-            f"{c} ({v!r})" for c, v in zip(units["code"][bad], raw[bad], strict=True)
-        )
-        raise DataError(
-            f"indicator '{indicator}' is not numeric: {bad.sum():,} value(s) are not finite "
-            f"numbers, e.g. {shown}",
-            path=path,
-            layer=layer,
-        )
+    """Return the indicator as floats (missing values NaN); refuse text and no values."""
+    values = pd.Series(layer_numbers(units, indicator, layer, path), index=units.index)
     if values.isna().all():
         raise DataError(
             f"indicator '{indicator}' has no values to colour by", path=path, layer=layer
