@@ -47,6 +47,7 @@ bench: setup-test
 	$(BIN)/python benchmarks/bench_aggregate.py
 	$(BIN)/python benchmarks/bench_map_size.py
 	$(BIN)/python benchmarks/bench_unions.py --national
+	$(BIN)/python benchmarks/bench_built_sets.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage site test-output
