@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -199,3 +201,49 @@ def test_blocks_sharing_vertices_but_not_an_edge_are_joined() -> None:
     unit = build([a, b], ["U", "U"]).geometry.iloc[0]
     assert unit.is_valid and unit.geom_type == "Polygon" and len(holes(unit)) == 0
     assert unit.area == pytest.approx(a.area + b.area, abs=1e-3)
+
+
+def test_the_command_line_builds_units_from_broken_blocks(tmp_path) -> None:
+    # a bow-tie, a polygon with a spike (make_valid: a polygon and a line, the
+    # collection coverage_union_all raised on) and a block without geometry
+    from .helpers import write_manifest
+    from .hostile.harness import run_cli
+
+    blocks = gpd.GeoDataFrame(
+        {"code": ["B1", "B2", "B3", "B4"], "unit": ["U", "U", "V", "V"]},
+        geometry=[
+            shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)]),
+            shapely.box(10, 0, 20, 10),
+            shapely.Polygon([(20, 0), (30, 0), (30, 10), (20, 10), (20, 0), (15, 0), (20, 0)]),
+            None,
+        ],
+        crs=BNG,
+    )
+    folder = tmp_path / "set"
+    folder.mkdir()
+    blocks.to_file(folder / "blocks.geojson", driver="GeoJSON")
+    gpd.GeoDataFrame({"code": ["U", "V"]}, geometry=[shapely.box(0, 0, 1, 1)] * 2, crs=BNG).to_file(
+        folder / "units.geojson", driver="GeoJSON"
+    )
+    manifest = write_manifest(
+        folder,
+        """
+crs = "EPSG:27700"
+[layers.block]
+path = "blocks.geojson"
+code = "code"
+[layers.unit]
+path = "units.geojson"
+code = "code"
+blocks = "block"
+[[nesting]]
+child = "block"
+parent = "unit"
+""",
+    )
+    done = run_cli("validate", manifest, "--format", "json", inputs=[folder], expect=1)
+    issues = json.loads(done.stdout)["issues"]
+    found = {(i["rule"], i["layer"], tuple(i["codes"])) for i in issues}
+    assert ("invalid-geometry", "block", ("B1",)) in found
+    assert ("empty-geometry", "block", ("B4",)) in found
+    assert not [i for i in issues if i["layer"] == "unit"]  # the units are sound
