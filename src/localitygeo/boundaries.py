@@ -26,12 +26,13 @@ layer to the working CRS (recording that it did so in
 
 from __future__ import annotations
 
-import tomllib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from localitygeo._tomlfile import brief, read_toml
 from localitygeo.errors import CRSError, InputError, ManifestError
 
 if TYPE_CHECKING:
@@ -310,7 +311,7 @@ class BoundarySet:
         """
         from pyproj import CRS as _CRS
 
-        from localitygeo.crs import ensure_projected
+        from localitygeo.crs import ensure_projected, parse_crs
 
         if not layers:
             raise ManifestError("a boundary set needs at least one layer")
@@ -320,7 +321,7 @@ class BoundarySet:
             ensure_projected(first, f"layer '{next(iter(layers))}'")
             target = _CRS.from_user_input(first.crs)
         else:
-            target = _CRS.from_user_input(crs)
+            target = parse_crs(crs)
         if not target.is_projected:
             raise CRSError(f"working CRS {target.to_string()} is not projected")
         out: dict[str, gpd.GeoDataFrame] = {}
@@ -380,13 +381,35 @@ def _unknown(keys: set[str], allowed: set[str], where: str, p: Path) -> None:
 
 
 def _number(value: Any, what: str, p: Path, *, upper: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ManifestError(f"{what} must be a number, not {value!r}", path=p)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ManifestError(f"{what} must be a finite number, not {brief(value)}", path=p)
     v = float(value)
     if v < 0 or (upper is not None and v > upper):
         bound = f" and at most {upper:g}" if upper is not None else ""
         raise ManifestError(f"{what} must be at least 0{bound}, not {value!r}", path=p)
     return v
+
+
+def _text(table: Mapping[str, Any], key: str, where: str, p: Path) -> str | None:
+    """Return ``table[key]`` when it is a non-empty string, None when absent; else raise."""
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ManifestError(f"{where} {key} must be a non-empty string, not {brief(value)}", path=p)
+    return value
+
+
+def _crs(value: str | None, what: str, p: Path, layer: str | None = None) -> CRS | None:
+    """Return the CRS a manifest names, raising ManifestError naming the key."""
+    from localitygeo.crs import parse_crs
+
+    if value is None:
+        return None
+    try:
+        return parse_crs(value, what)
+    except CRSError as exc:
+        raise ManifestError(exc.message, path=p, layer=layer) from None
 
 
 def _engine(value: Any, key: str, p: Path) -> Literal["pyogrio", "fiona"]:
@@ -438,7 +461,8 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
     -------
     tuple
         ``(specification, manifest_path)`` where the specification has keys
-        ``name``, ``crs``, ``description``, ``layers`` (dict of
+        ``name``, ``crs`` (a :class:`pyproj.CRS` or None), ``description``,
+        ``layers`` (dict of
         :class:`LayerSpec`), ``nesting`` (tuple of :class:`NestingRule`),
         ``checks`` (:class:`Checks`) and ``extra`` (unparsed extension tables).
 
@@ -447,17 +471,26 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
     InputError
         The folder or file does not exist.
     ManifestError
-        TOML syntax errors (with line and column), missing or unknown keys,
-        nesting rules naming unknown layers, bad tolerances.
+        The file is empty, binary, not UTF-8 or nested too deeply; TOML
+        syntax errors (with line and column), missing or unknown keys, values
+        of the wrong type (``title = 7``, ``name = ["x"]``), a CRS pyproj
+        does not know or a geographic working CRS, nesting rules naming
+        unknown layers, bad tolerances.
     """
     p = _manifest_path(path)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ManifestError(f"TOML syntax error: {exc}", path=p) from exc
-    except UnicodeDecodeError as exc:
-        raise ManifestError("not a UTF-8 text file", path=p) from exc
+    raw = read_toml(p, ManifestError, "manifest")
     _unknown(set(raw), _TOP_KEYS, "the manifest", p)
+    name = _text(raw, "name", "the manifest's", p)
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise ManifestError(f"description must be a string, not {brief(description)}", path=p)
+    crs_text = _text(raw, "crs", "the manifest's", p)
+    working = _crs(crs_text, "crs", p)
+    if working is not None and not working.is_projected:
+        raise ManifestError(
+            f"crs {crs_text!r} is geographic; the working CRS must be projected (e.g. EPSG:27700)",
+            path=p,
+        )
     layers_raw = raw.get("layers")
     if not isinstance(layers_raw, dict) or not layers_raw:
         raise ManifestError("no [layers.<name>] tables; a boundary set needs layers", path=p)
@@ -466,19 +499,23 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
         if not isinstance(spec, dict):
             raise ManifestError(f"[layers.{key}] must be a table", path=p)
         _unknown(set(spec), _LAYER_KEYS, f"[layers.{key}]", p)
+        where = f"[layers.{key}]"
+        text = {k: _text(spec, k, where, p) for k in ("path", "code", "name", "layer", "title")}
         for req in ("path", "code"):
-            if not isinstance(spec.get(req), str) or not spec[req]:
-                raise ManifestError(f"[layers.{key}] needs '{req}' (a string)", path=p)
-        file = Path(spec["path"])
+            if text[req] is None:
+                raise ManifestError(f"{where} needs '{req}' (a string)", path=p)
+        crs_in = _text(spec, "crs_in", where, p)
+        _crs(crs_in, "crs_in", p, key)
+        file = Path(str(text["path"]))
         layers[key] = LayerSpec(
             key=key,
             path=file if file.is_absolute() else p.parent / file,
-            code=spec["code"],
-            name=spec.get("name"),
-            layer=spec.get("layer"),
+            code=str(text["code"]),
+            name=text["name"],
+            layer=text["layer"],
             engine=_engine(spec.get("engine", "pyogrio"), key, p),
-            crs_in=spec.get("crs_in"),
-            title=spec.get("title", key.replace("_", " ")),
+            crs_in=crs_in,
+            title=text["title"] or key.replace("_", " "),
         )
     for key, spec in layers_raw.items():
         if "blocks" in spec:
@@ -496,10 +533,10 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
             raise ManifestError(f"{where} must be a table", path=p)
         _unknown(set(rule), _NEST_KEYS, where, p)
         for req in ("child", "parent"):
-            name = rule.get(req)
-            if name not in layers:
+            unit = rule.get(req)
+            if not isinstance(unit, str) or unit not in layers:
                 raise ManifestError(
-                    f"{where}: {req} '{name}' is not a layer; layers are: {', '.join(layers)}",
+                    f"{where}: {req} {brief(unit)} is not a layer; layers are: {', '.join(layers)}",
                     path=p,
                 )
         severity = rule.get("severity", "error")
@@ -521,9 +558,9 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
     _unknown(set(checks_raw), _CHECK_KEYS, "[checks]", p)
     checks = Checks(**{k: _number(v, f"[checks] {k}", p) for k, v in checks_raw.items()})
     spec_out = {
-        "name": str(raw.get("name", p.parent.name)),
-        "crs": raw.get("crs"),
-        "description": str(raw.get("description", "")),
+        "name": name or p.parent.name,
+        "crs": working,
+        "description": description,
         "layers": layers,
         "nesting": tuple(rules),
         "checks": checks,
@@ -556,8 +593,6 @@ def read_boundaries(path: str | Path) -> BoundarySet:
         :class:`GeometryError` met while reading; messages name the manifest,
         the layer and the file.
     """
-    from pyproj import CRS
-
     from localitygeo.crs import working_crs
     from localitygeo.io import read_layer
 
@@ -580,16 +615,7 @@ def read_boundaries(path: str | Path) -> BoundarySet:
         target = working_crs(frames[first_key])
         notes.append(f"no crs in the manifest: measuring in {target.to_string()}")
     else:
-        try:
-            target = CRS.from_user_input(spec["crs"])
-        except Exception as exc:
-            raise ManifestError(f"crs {spec['crs']!r} is not a CRS ({exc})", path=p) from exc
-        if not target.is_projected:
-            raise ManifestError(
-                f"crs {spec['crs']!r} is geographic; the working CRS must be projected "
-                "(e.g. EPSG:27700)",
-                path=p,
-            )
+        target = spec["crs"]
     for key, gdf in list(frames.items()):
         if not gdf.crs.equals(target):
             notes.append(

@@ -9,7 +9,8 @@ argument) record that they did.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from os import PathLike
+from typing import TYPE_CHECKING, Any
 
 from localitygeo.errors import CRSError
 
@@ -17,13 +18,64 @@ if TYPE_CHECKING:
     import geopandas as gpd
     from pyproj import CRS
 
-__all__ = ["BRITISH_NATIONAL_GRID", "ensure_projected", "same_crs", "working_crs"]
+__all__ = ["BRITISH_NATIONAL_GRID", "ensure_projected", "parse_crs", "same_crs", "working_crs"]
 
 #: EPSG code of the British National Grid, the working CRS for Great Britain.
 BRITISH_NATIONAL_GRID = "EPSG:27700"
 
 # Longitude/latitude box of Great Britain (mainland and islands, generous).
 _GB_BOUNDS = (-8.8, 49.7, 2.1, 61.0)
+
+
+def parse_crs(
+    value: Any,
+    what: str = "crs",
+    *,
+    path: str | PathLike[str] | None = None,
+    layer: str | None = None,
+) -> CRS:
+    """Return ``value`` as a :class:`pyproj.CRS`, or raise naming where it came from.
+
+    Parameters
+    ----------
+    value : str, int or pyproj.CRS
+        Anything :meth:`pyproj.CRS.from_user_input` takes (``"EPSG:27700"``,
+        ``27700``, a WKT or PROJ string, a CRS).
+    what : str, default "crs"
+        How to name the value in the message (``"crs_in"``, ``"--crs"``).
+    path, layer : optional
+        The file and layer named in the message.
+
+    Returns
+    -------
+    pyproj.CRS
+        The CRS.
+
+    Raises
+    ------
+    CRSError
+        pyproj does not know the CRS (``"EPSG:999999"``, ``"banana"``) or the
+        value is not of a kind that names one.
+    """
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError as ProjCRSError
+
+    if isinstance(value, CRS):
+        return value
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    if value is None or isinstance(value, bool) or value == "":
+        raise CRSError(
+            f'{what} must be a CRS such as "EPSG:27700", not {shown}', path=path, layer=layer
+        )
+    try:
+        return CRS.from_user_input(value)
+    except (ProjCRSError, TypeError, ValueError) as exc:
+        reason = str(exc).rsplit("proj_create: ", 1)[-1].split(":")[0].strip(" )")
+        raise CRSError(
+            f'{what} {shown} is not a CRS pyproj knows ({reason}); give one such as "EPSG:27700"',
+            path=path,
+            layer=layer,
+        ) from None
 
 
 def working_crs(gdf: gpd.GeoDataFrame) -> CRS:

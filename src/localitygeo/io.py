@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from localitygeo.crs import parse_crs
 from localitygeo.errors import (
     ColumnError,
     CRSError,
@@ -212,21 +213,20 @@ def _describe_read_error(p: Path, exc: Exception) -> str:
 
 
 def _set_crs(gdf: gpd.GeoDataFrame, crs: Any, p: Path, where: str) -> gpd.GeoDataFrame:
-    from pyproj import CRS
-
+    given = None if crs is None else parse_crs(crs, "the CRS given", path=p, layer=where)
     if gdf.crs is None:
-        if crs is None:
+        if given is None:
             raise CRSError(
                 "the file declares no CRS; give one (crs= in read_layer, or crs_in for the "
                 "layer in boundaries.toml)",
                 path=p,
                 layer=where,
             )
-        return gdf.set_crs(crs)
-    if crs is not None and not CRS.from_user_input(crs).equals(gdf.crs):
+        return gdf.set_crs(given)
+    if given is not None and not given.equals(gdf.crs):
         raise CRSError(
-            f"the file declares {gdf.crs.to_string()} but {CRS.from_user_input(crs).to_string()} "
-            "was given; remove one",
+            f"the file declares {gdf.crs.to_string()} but {given.to_string()} was given; "
+            "remove one",
             path=p,
             layer=where,
         )

@@ -26,7 +26,7 @@ import shapely
 
 from localitygeo._measure import Progress
 from localitygeo._overlap.keys import stable_argsort
-from localitygeo.crs import same_crs
+from localitygeo.crs import parse_crs, same_crs
 from localitygeo.errors import ColumnError, DataError, GeometryError, format_codes
 from localitygeo.numbers import layer_numbers
 
@@ -127,6 +127,7 @@ def best_fit(
     if crs is not None:
         if table is not None:
             raise DataError("pass crs= or table=, not both: a table is measured in one CRS")
+        crs = parse_crs(crs)
         child, parent = child.to_crs(crs), parent.to_crs(crs)
         weights = None if weights is None else weights.to_crs(crs)
     if table is None:

@@ -48,12 +48,12 @@ carries a proposal out on a boundary set.
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from localitygeo._tomlfile import read_toml
 from localitygeo.errors import ProposalError
 
 if TYPE_CHECKING:
@@ -280,20 +280,9 @@ def read_proposal(path: str | Path) -> Proposal:
     Raises
     ------
     ProposalError
-        The file is missing, is not TOML (line and column given), or an
-        operation is malformed (its position and op given).
+        The file is missing, empty, binary, not UTF-8, not TOML (line and
+        column given) or nested too deeply, or an operation is malformed (its
+        position and op given).
     """
     p = Path(path)
-    if p.is_dir():
-        raise ProposalError("is a folder, not a proposal file", path=p)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProposalError("proposal file not found", path=p) from None
-    except UnicodeDecodeError as exc:
-        raise ProposalError("not a UTF-8 text file", path=p) from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProposalError(f"TOML syntax error: {exc}", path=p) from exc
-    return Proposal.from_dict(data, path=p)
+    return Proposal.from_dict(read_toml(p, ProposalError, "proposal file"), path=p)
