@@ -58,6 +58,12 @@ MANIFEST_EDITS = {
     "nesting-tolerance-nan": ("tolerance = 0.01", "tolerance = nan", ["tolerance", "nan"]),
     "nesting-tolerance-inf": ("tolerance = 0.01", "tolerance = inf", ["tolerance", "inf"]),
     "nesting-severity-int": ("tolerance = 0.01", "tolerance = 0.01\nseverity = 3", ["severity"]),
+    "nesting-by-list": ("tolerance = 0.01", 'tolerance = 0.01\nby = ["blocks"]', ["by"]),
+    "nesting-population-int": (
+        "tolerance = 0.01",
+        "tolerance = 0.01\npopulation = 3",
+        ["population"],
+    ),
     "nesting-not-array": (
         re.compile(r"\A(.*?)\[\[nesting\]\].*?(?=\[checks\])", re.S),
         r"nesting = 3\n\1",
