@@ -10,12 +10,13 @@ Jinja2 files shipped in ``localitygeo/templates``.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 from localitygeo.impact import Impact
 
-__all__ = ["FORMATS", "render_impact", "write_impact"]
+__all__ = ["FORMATS", "md_text", "render_impact", "write_impact"]
 
 Format = Literal["html", "md", "json"]
 #: The report formats and their usual file suffixes.
@@ -128,14 +129,61 @@ def _moved_rows(im: Impact) -> list[dict[str, str]]:
     ]
 
 
-def _md_escape(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    if isinstance(value, dict):
-        return {k: _md_escape(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_md_escape(v) for v in value]
-    return value
+#: Characters written as HTML character references in Markdown: HTML (``&<>``), links
+#: and images (``[]``), math (``$``, for pages rendered with MathJax) and GFM
+#: strikethrough (``~``). References work in every Markdown dialect and, unlike a
+#: backslash, never start MathJax's ``\[`` math.
+_MD_REFERENCES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "&#91;", "]": "&#93;", "$": "&#36;",
+                  "~": "&#126;"}  # fmt: skip
+#: Characters backslash-escaped in Markdown (emphasis, code, tables, attribute lists and
+#: template syntax such as ``{{`` for sites that render pages as templates).
+_MD_BACKSLASHED = set("\\`*{}|")
+_MD_SPACE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+#: A value starting with one of these could start a list item, heading or rule
+#: (Python-Markdown takes "#x" as a heading and "- --" as a rule): escape it.
+_MD_BLOCK_START = ("-", "+", "#")
+_MD_LIST_NUMBER = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
+
+
+def _md_char(text: str, i: int) -> str:
+    char = text[i]
+    if char in _MD_REFERENCES:
+        return _MD_REFERENCES[char]
+    if char in _MD_BACKSLASHED:
+        return "\\" + char
+    if char == "_":  # inside a word (small_area) it is plain text in every dialect
+        inside = 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+        return char if inside else "\\_"
+    return char
+
+
+def md_text(value: Any) -> str:
+    """Return a value as Markdown text that shows it literally and makes no element.
+
+    Used as the Markdown template's ``finalize``: every value the template
+    prints passes through it. Line breaks and control characters become
+    spaces (a value never starts a block), HTML and link syntax become
+    character references, emphasis, code and table syntax are
+    backslash-escaped, and a value that would start a list (``- x``, ``1. x``),
+    heading (``# x``) or rule (``---``) cannot.
+
+    Parameters
+    ----------
+    value : object
+        Text or a number (None prints as nothing).
+
+    Returns
+    -------
+    str
+        The escaped text.
+    """
+    if value is None:
+        return ""
+    text = _MD_SPACE.sub(" ", str(value)).strip()
+    out = "".join(_md_char(text, i) for i in range(len(text)))
+    if text.startswith(_MD_BLOCK_START):
+        return "\\" + out
+    return _MD_LIST_NUMBER.sub(r"\1\\\2", out)  # "1." or "1)": a numbered list
 
 
 def render_impact(
@@ -175,13 +223,26 @@ def render_impact(
 
     from localitygeo import __version__
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("localitygeo", "templates"),
-        autoescape=fmt == "html",
-        trim_blocks=fmt == "html",
-        lstrip_blocks=fmt == "html",
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
+    # The templates are files shipped with the package; data only ever fill their
+    # variables, escaped on output: HTML by autoescaping, Markdown by md_text.
+    loader = jinja2.PackageLoader("localitygeo", "templates")
+    env = (
+        jinja2.Environment(
+            loader=loader,
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        if fmt == "html"
+        else jinja2.Environment(
+            loader=loader,
+            autoescape=False,
+            finalize=md_text,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
     )
     columns, changed = _unit_rows(im)
     context: dict[str, Any] = {
@@ -196,21 +257,7 @@ def render_impact(
         "version": __version__,
         "attribution": attribution,
     }
-    if fmt == "md":
-        context = {k: (_md_escape(v) if k != "im" else v) for k, v in context.items()}
-        context["im"] = _MdImpact(im)
     return env.get_template(f"impact.{fmt}.j2").render(**context)
-
-
-class _MdImpact:
-    """The fields of an Impact that the Markdown template shows, with pipes escaped."""
-
-    def __init__(self, im: Impact) -> None:
-        self.name = _md_escape(im.name)
-        self.description = _md_escape(im.description)
-        self.summary = _md_escape(list(im.summary))
-        self.layers = im.layers
-        self.notes = _md_escape(list(im.notes))
 
 
 def write_impact(
