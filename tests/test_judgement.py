@@ -347,3 +347,21 @@ def test_blocks_that_cannot_be_traced_fall_back_to_geometry():
     assert j.table.set_index("child_code").loc["U", "share"] == pytest.approx(0.65)
     with pytest.raises(ManifestError, match="cannot be traced: layer 'block'"):
         judge_nesting(lost, BY_BLOCKS)
+
+
+def test_membership_neither_measures_nor_repairs_the_parent(monkeypatch):
+    # a unit layer whose (built) geometry is invalid: membership never looks at it
+    bset = block_set([10, 20, 30, 40])
+    bowtie = shapely.Polygon([(X0, Y0), (X0 + 400, Y0 + 100), (X0 + 400, Y0), (X0, Y0 + 100)])
+    bad = bset.with_layers(unit=bset["unit"].assign(geometry=[bowtie]))
+    repairs: list[int] = []
+    real = shapely.make_valid
+
+    def counted(geoms, *args, **kwargs):
+        repairs.append(np.size(geoms))
+        return real(geoms, *args, **kwargs)
+
+    monkeypatch.setattr(shapely, "make_valid", counted)
+    j = judge_nesting(bad, NestingRule("block", "unit", 0.001))
+    assert j.method == "membership" and list(j.table["parent_code"]) == ["U"] * 4
+    assert repairs == []

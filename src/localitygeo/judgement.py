@@ -218,9 +218,11 @@ def judge_nesting(
     names = (f"layer '{rule.child}'", f"layer '{rule.parent}'")
     up = membership(bset.layers, bset.built_from, rule.child, rule.parent)
     if up is not None:
-        t = membership_table(child, parent, up.to_numpy()[usable_mask(child_all)], names)
+        unit_of = pd.Index(up.to_numpy(dtype=object)[usable_mask(child_all)], dtype=object)
+        tj = pd.Index(parent["code"].to_numpy(dtype=object)).get_indexer(unit_of)
+        si = np.flatnonzero(tj >= 0)
         basis = np.full(len(child), "membership", dtype=object)
-        table = _table(child, parent, t.si, t.tj, np.ones(len(t)), basis)
+        table = _table(child, parent, si, tj[si], np.ones(len(si)), basis)
         outside = pd.Series(0.0, index=table["child_code"].to_numpy(dtype=object))
         return NestingJudgement(rule, table, outside, "membership")
     finest = _finest(bset, rule.child)
@@ -283,7 +285,9 @@ def _from_blocks(
     names = (f"layer '{finest}'", f"layer '{rule.parent}'")
     block_up = membership(bset.layers, bset.built_from, finest, rule.parent)
     if block_up is not None:  # the parent is built from the same blocks
-        bt = membership_table(blocks, parent, block_up.to_numpy(dtype=object)[keep], names)
+        bt = membership_table(
+            blocks, parent, block_up.to_numpy(dtype=object)[keep], names, measure_target=False
+        )
     else:
         bt = overlap_table(
             blocks, parent, threads=threads, progress=progress, names=names, cache=cache

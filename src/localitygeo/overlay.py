@@ -18,7 +18,7 @@ geometry otherwise.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -235,6 +235,8 @@ def membership_table(
     target: gpd.GeoDataFrame,
     unit_of: np.ndarray,
     names: tuple[str, str] = ("source layer", "target layer"),
+    *,
+    measure_target: bool = True,
 ) -> OverlapTable:
     """Return the table of blocks that lie wholly in their own unit.
 
@@ -246,6 +248,9 @@ def membership_table(
         For each source row, the code of the target unit it belongs to.
     names : tuple of str
         How errors name the two layers.
+    measure_target : bool, default True
+        False when the target's areas are not needed: its geometry is then
+        neither checked nor repaired, and ``target_area`` is NaN.
 
     Returns
     -------
@@ -256,12 +261,19 @@ def membership_table(
     for frame, what in ((source, names[0]), (target, names[1])):
         _check_codes(frame, what)
     same_crs(source, target, names)
-    sgeom, tgeom = _measurable(source, names[0]), _measurable(target, names[1])
+    sgeom = _measurable(source, names[0])
+    if measure_target:
+        tgeom = _measurable(target, names[1])
+    else:
+        tgeom = np.asarray(target.geometry.array, dtype=object)
     tj = pd.Index(target["code"].astype(str).to_numpy(dtype=object)).get_indexer(
         pd.Index(np.asarray(unit_of, dtype=object)).astype(str)
     )
     si = np.flatnonzero(tj >= 0)
-    return _make(source, target, sgeom, tgeom, si, tj[si], shapely.area(sgeom)[si], "membership")
+    made = _make(source, target, sgeom, tgeom, si, tj[si], shapely.area(sgeom)[si], "membership")
+    if measure_target:
+        return made
+    return replace(made, target_area=np.full(len(tgeom), np.nan))
 
 
 def membership(
