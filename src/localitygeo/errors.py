@@ -14,7 +14,8 @@ Hierarchy::
     ├── ManifestError         a boundaries.toml is malformed
     ├── CRSError              a CRS is missing, geographic or mismatched
     ├── DataError             indicator values are unusable
-    └── ProposalError         a boundary-change proposal cannot be applied
+    ├── ProposalError         a boundary-change proposal cannot be applied
+    └── OutputError           an output path is unsafe or cannot be written
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "LocalityGeoError",
     "LocalityGeoWarning",
     "ManifestError",
+    "OutputError",
     "ProposalError",
     "format_codes",
     "warn",
@@ -125,6 +127,10 @@ class DataError(LocalityGeoError):
 
 class ProposalError(LocalityGeoError):
     """A boundary-change proposal is malformed or cannot be applied."""
+
+
+class OutputError(LocalityGeoError):
+    """An output path is one of the inputs, or its folder cannot be written."""
 
 
 class LocalityGeoWarning(UserWarning):

@@ -20,7 +20,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +109,7 @@ def run_cli(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 300,
+    preexec_fn: Callable[[], object] | None = None,
 ) -> Result:
     """Run ``localitygeo *args`` and assert what every hostile case must hold.
 
@@ -127,8 +128,10 @@ def run_cli(
         Strings the one-line error must contain (such as the input's file name).
     outputs
         Files the command may create.
-    cwd, env, timeout
-        Passed to :func:`subprocess.run` (``env`` is added to the environment).
+    cwd, env, timeout, preexec_fn
+        Passed to :func:`subprocess.run` (``env`` is added to the environment;
+        ``preexec_fn`` runs in the child before the command, e.g. to set a
+        resource limit).
     """
     if not EXE.exists():
         pytest.fail(f"the console script is not installed at {EXE}; run `make setup-test`")
@@ -146,6 +149,7 @@ def run_cli(
         cwd=cwd,
         timeout=timeout,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
+        preexec_fn=preexec_fn,
     )
     new = {p for p in listing(watched) - before_files if p.resolve() not in outputs}
     result = Result(proc.returncode, proc.stdout, proc.stderr, new)
