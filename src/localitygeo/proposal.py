@@ -47,8 +47,7 @@ carries a proposal out on a boundary set.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -183,30 +182,18 @@ class Proposal:
         Returns
         -------
         str
-            TOML that :func:`read_proposal` reads back to an equal proposal.
+            TOML that :func:`read_proposal` (and any TOML parser) reads back
+            to an equal proposal, whatever the characters in its text.
         """
-        lines = [f"name = {_toml(self.name)}"]
+        from localitygeo import _toml
+
+        lines = [f"name = {_toml.value(self.name)}"]
         if self.description:
-            lines.append(f"description = {_toml(self.description)}")
+            lines.append(f"description = {_toml.value(self.description)}")
         for o in self.operations:
-            lines += ["", "[[operations]]", f"op = {_toml(o.op)}"]
-            lines += [f"{k} = {_toml(v)}" for k, v in o.params.items()]
+            lines += ["", "[[operations]]", f"op = {_toml.value(o.op)}"]
+            lines += [f"{_toml.key(k)} = {_toml.value(v)}" for k, v in o.params.items()]
         return "\n".join(lines) + "\n"
-
-
-def _toml(value: Any) -> str:
-    """Format a string, bool, number, list or inline table as TOML."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a TOML basic string
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, Sequence):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")
 
 
 def _kind_ok(value: Any, kind: str) -> bool:

@@ -14,7 +14,8 @@ def progress_callbacks() -> Iterator[tuple[Callable[[str], None], Callable[[int,
     """Yield ``(step, fraction)`` callbacks that drive a rich progress bar.
 
     When stderr is not a terminal both callbacks do nothing, so pipes and CI
-    logs stay clean.
+    logs stay clean. Step messages are shown as plain text (no rich markup)
+    with control characters from data escaped.
     """
     if not sys.stderr.isatty():
         yield (lambda _msg: None), (lambda _done, _total: None)
@@ -22,9 +23,11 @@ def progress_callbacks() -> Iterator[tuple[Callable[[str], None], Callable[[int,
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from localitygeo._terminal import clean
+
     console = Console(stderr=True)
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TimeElapsedColumn(),
         console=console,
@@ -33,7 +36,7 @@ def progress_callbacks() -> Iterator[tuple[Callable[[str], None], Callable[[int,
         task = bar.add_task("starting", total=None)
 
         def step(msg: str) -> None:
-            bar.update(task, description=msg, completed=0, total=None)
+            bar.update(task, description=clean(msg), completed=0, total=None)
 
         def fraction(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
