@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from localitygeo import apply, read_boundaries, read_proposal, validate, write_boundaries
-from localitygeo.errors import InputError
+from localitygeo.errors import OutputError
 
 REPO = Path(__file__).resolve().parents[1]
 CITY = REPO / "boundaries" / "example-city"
@@ -40,7 +40,7 @@ def test_existing_folder_is_refused_then_replaced(after, tmp_path):
     dest = tmp_path / "set"
     dest.mkdir()
     (dest / "keep.txt").write_text("mine")
-    with pytest.raises(InputError, match="output folder exists"):
+    with pytest.raises(OutputError, match="output folder exists"):
         write_boundaries(after, dest)
     assert (dest / "keep.txt").read_text() == "mine"
     write_boundaries(after, dest, overwrite=True)

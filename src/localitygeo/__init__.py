@@ -57,6 +57,8 @@ _LAZY: dict[str, str] = {
     "compare": "localitygeo.compare",
     "theil_decomposition": "localitygeo.inequality",
     "inequality": "localitygeo.inequality",
+    # write
+    "write_csv": "localitygeo.safecsv",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

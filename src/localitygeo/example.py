@@ -16,6 +16,7 @@ The same seed writes byte-identical files.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -25,6 +26,8 @@ import pandas as pd
 import shapely
 
 from localitygeo._atomic import atomic_path, write_text_atomic
+from localitygeo.errors import OutputError
+from localitygeo.safecsv import write_csv
 
 __all__ = ["build_example_city", "write_example_city"]
 
@@ -381,9 +384,20 @@ def write_example_city(folder: str | Path, seed: int = 2011) -> Path:
     -------
     pathlib.Path
         The manifest, ``folder/boundaries.toml``.
+
+    Raises
+    ------
+    OutputError
+        ``folder`` holds another boundary set (or files of the names the
+        example writes without an example's manifest): they are never
+        replaced.
     """
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    _refuse_other_set(out)
+    try:
+        (out / "proposals").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the folder: {exc.strerror}", path=out) from exc
     layers = build_example_city(seed)
     for key, name in _FILES.items():
         with atomic_path(out / name) as tmp:
@@ -396,11 +410,35 @@ def write_example_city(folder: str | Path, seed: int = 2011) -> Path:
     lookup = layers["small_area"][["code", "neighbourhood", "ward"]].rename(
         columns={"code": "small_area"}
     )
-    write_text_atomic(out / "small_area_lookup.csv", lookup.to_csv(index=False))
-    (out / "proposals").mkdir(exist_ok=True)
+    write_csv(lookup, out / "small_area_lookup.csv", index=False)
     write_text_atomic(out / "proposals" / "realign-to-wards.toml", _PROPOSAL)
     write_text_atomic(out / "proposals" / "merge-and-move.toml", _MERGE_AND_MOVE)
     return write_text_atomic(out / "boundaries.toml", _MANIFEST.format(seed=seed))
+
+
+_OUTPUTS = (
+    *_FILES.values(),
+    "small_area_lookup.csv",
+    "boundaries.toml",
+    "proposals/realign-to-wards.toml",
+    "proposals/merge-and-move.toml",
+)
+
+
+def _refuse_other_set(out: Path) -> None:
+    """Raise unless ``out`` is new, or holds an earlier example city, or none of its files."""
+    manifest = out / "boundaries.toml"
+    try:
+        ours = manifest.read_text(encoding="utf-8").startswith(_MANIFEST.split("\n", 1)[0])
+    except (OSError, UnicodeDecodeError):
+        ours = False
+    clash = [name for name in _OUTPUTS if os.path.lexists(out / name)]
+    if clash and not ours:
+        raise OutputError(
+            f"holds {clash[0]} but not an example city's manifest; the example is written "
+            "only into a new folder or over an earlier example",
+            path=out,
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

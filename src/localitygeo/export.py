@@ -10,14 +10,11 @@ layers are built from blocks. The folder appears whole or not at all.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from localitygeo.errors import InputError
+from localitygeo import _toml
+from localitygeo.errors import OutputError
 
 if TYPE_CHECKING:
     from localitygeo.boundaries import BoundarySet
@@ -27,50 +24,53 @@ __all__ = ["write_boundaries"]
 _GPKG = "boundaries.gpkg"
 
 
-def _q(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
 def _manifest(bset: BoundarySet) -> str:
-    lines = [
-        f"name = {_q(bset.name)}",
-        f"crs = {_q(bset.crs.to_string())}",
-    ]
+    q = _toml.value
+    lines = [f"name = {q(bset.name)}", f"crs = {q(bset.crs.to_string())}"]
     if bset.description:
-        lines.append(f"description = {_q(bset.description)}")
+        lines.append(f"description = {q(bset.description)}")
     for key in bset.layers:
         spec = bset.specs.get(key)
-        lines += [
-            "",
-            f"[layers.{key}]",
-            f'path = "{_GPKG}"',
-            f"layer = {_q(key)}",
-            'code = "code"',
-            'name = "name"',
-        ]
+        lines += ["", _toml.table("layers", key), f"path = {q(_GPKG)}", f"layer = {q(key)}"]
+        lines += ['code = "code"', 'name = "name"']
         if spec is not None and spec.title:
-            lines.append(f"title = {_q(spec.title)}")
+            lines.append(f"title = {q(spec.title)}")
         if key in bset.built_from:
-            lines.append(f"blocks = {{ layer = {_q(bset.built_from[key])}, column = {_q(key)} }}")
+            lines.append(f"blocks = {q({'layer': bset.built_from[key], 'column': key})}")
     for rule in bset.nesting:
-        lines += [
-            "",
-            "[[nesting]]",
-            f"child = {_q(rule.child)}",
-            f"parent = {_q(rule.parent)}",
-            f"tolerance = {rule.tolerance!r}",
-            f"severity = {_q(rule.severity)}",
-            f"by = {_q(rule.by)}",
-        ]
+        lines += ["", "[[nesting]]", f"child = {q(rule.child)}", f"parent = {q(rule.parent)}"]
+        lines += [f"tolerance = {q(rule.tolerance)}", f"severity = {q(rule.severity)}"]
+        lines.append(f"by = {q(rule.by)}")
         if rule.population != "population":
-            lines.append(f"population = {_q(rule.population)}")
+            lines.append(f"population = {q(rule.population)}")
     lines += [
         "",
         "[checks]",
-        f"gap_tolerance_m2 = {bset.checks.gap_tolerance_m2!r}",
-        f"overlap_tolerance_m2 = {bset.checks.overlap_tolerance_m2!r}",
+        f"gap_tolerance_m2 = {q(bset.checks.gap_tolerance_m2)}",
+        f"overlap_tolerance_m2 = {q(bset.checks.overlap_tolerance_m2)}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _refuse_nul(bset: BoundarySet, dest: Path) -> None:
+    """Raise if text holds NUL, which GDAL (a C library) would silently cut short."""
+    why = "holds a NUL character, which a GeoPackage cannot store"
+    for key, frame in bset.layers.items():
+        if "\x00" in key:
+            raise OutputError(f"the layer key {key!r} {why}", path=dest)
+        for col in frame.columns:
+            if "\x00" in str(col):
+                raise OutputError(f"column {str(col)!r} {why}", path=dest, layer=key)
+            if col == frame.geometry.name or frame[col].dtype.kind not in "OUS":
+                continue
+            try:
+                bad = frame[col].astype(object).str.contains("\x00", regex=False)
+            except AttributeError:  # no text in this column
+                continue
+            bad = bad.fillna(False).astype(bool)
+            if bad.any():
+                code = str(frame.loc[bad, "code"].iloc[0]) if "code" in frame else None
+                raise OutputError(f"column {col!r} {why}", path=dest, layer=key, code=code)
 
 
 def write_boundaries(bset: BoundarySet, folder: str | Path, *, overwrite: bool = False) -> Path:
@@ -93,16 +93,20 @@ def write_boundaries(bset: BoundarySet, folder: str | Path, *, overwrite: bool =
 
     Raises
     ------
-    InputError
-        The folder exists (without ``overwrite``) or is not a folder.
+    OutputError
+        The folder exists (without ``overwrite``) or is not a folder; it is
+        (or holds) one of the set's own files; it cannot be written.
     """
+    from localitygeo._atomic import atomic_folder
+    from localitygeo._outputs import check_outputs
+
     dest = Path(folder)
     if dest.exists() and not (overwrite and dest.is_dir()):
         what = "exists" if dest.is_dir() else "exists and is not a folder"
-        raise InputError(f"output folder {what}; choose another or overwrite", path=dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    try:
+        raise OutputError(f"output folder {what}; choose another or overwrite", path=dest)
+    check_outputs({"the output folder": dest}, sets=[bset], folder=True, replace=overwrite)
+    _refuse_nul(bset, dest)
+    with atomic_folder(dest, replace=overwrite) as tmp:
         for key, frame in bset.layers.items():
             out = frame.copy()
             for col in out.columns:
@@ -110,14 +114,4 @@ def write_boundaries(bset: BoundarySet, folder: str | Path, *, overwrite: bool =
                     out[col] = out[col].astype("string")
             out.to_file(tmp / _GPKG, driver="GPKG", layer=key, engine="pyogrio")
         (tmp / "boundaries.toml").write_text(_manifest(bset), encoding="utf-8")
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.old")
-            os.replace(dest, old)
-            os.replace(tmp, dest)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return dest / "boundaries.toml"

@@ -13,7 +13,9 @@ Exit codes
     ``validate`` found errors.
 2
     The command could not run: bad arguments, a missing or malformed file, a
-    missing column.
+    missing column, an output path that is one of the inputs.
+130, 143
+    Interrupted by Ctrl-C (SIGINT) or stopped by SIGTERM; nothing was written.
 """
 
 from __future__ import annotations
@@ -75,12 +77,16 @@ def main(argv: list[str] | None = None) -> Any:
     int
         The exit code.
     """
+    from localitygeo._terminal import clean
+    from localitygeo.cli._signals import run_interruptible
     from localitygeo.errors import LocalityGeoError
 
     try:
-        rv = cli.main(args=argv, prog_name="localitygeo", standalone_mode=False)
+        rv = run_interruptible(
+            lambda: cli.main(args=argv, prog_name="localitygeo", standalone_mode=False)
+        )
     except LocalityGeoError as exc:
-        click.echo(f"localitygeo: error: {exc}", err=True)
+        click.echo(f"localitygeo: error: {clean(exc)}", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("localitygeo: aborted", err=True)
@@ -89,7 +95,9 @@ def main(argv: list[str] | None = None) -> Any:
         exc.show()
         return 2 if exc.exit_code == 1 else exc.exit_code
     except OSError as exc:
-        click.echo(f"localitygeo: error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        click.echo(
+            f"localitygeo: error: {clean(exc.filename or '')}: {exc.strerror or exc}", err=True
+        )
         return 2
     return rv if isinstance(rv, int) else 0
 

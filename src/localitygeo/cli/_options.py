@@ -25,3 +25,13 @@ attribution_option = click.option(
     show_default=True,
     help="Attribution line (required for OGL data).",
 )
+
+escape_formulas_option = click.option(
+    "--escape-formulas/--no-escape-formulas",
+    "escape_formulas",
+    default=True,
+    show_default=True,
+    help="Write text cells and headers that a spreadsheet would run as formulas (starting "
+    "=, +, -, @, tab or CR) with a leading ' (see docs/security.md); --no-escape-formulas "
+    "writes text exactly, for programs.",
+)

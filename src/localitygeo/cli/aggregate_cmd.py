@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from localitygeo.cli._options import escape_formulas_option
+
 _SUFFIXES = {".csv", ".gpkg", ".geojson", ".json", ".parquet", ".geoparquet"}
 
 
@@ -57,6 +59,7 @@ _SUFFIXES = {".csv", ".gpkg", ".geojson", ".json", ".parquet", ".geoparquet"}
     ".gpkg, .geojson or .parquet for the --to layer's geometry with the results "
     "(GeoJSON in longitude/latitude as RFC 7946 requires; the others in the set's CRS).",
 )
+@escape_formulas_option
 def aggregate(
     path: Path,
     data_path: Path,
@@ -69,6 +72,7 @@ def aggregate(
     method: str,
     strict: bool,
     output: Path | None,
+    escape_formulas: bool,
 ) -> int:
     """Aggregate indicators from one layer of the boundary set at PATH to another.
 
@@ -85,15 +89,20 @@ def aggregate(
     suffix = output.suffix.lower() if output is not None else ".csv"
     if suffix not in _SUFFIXES:
         raise click.UsageError(f"cannot write '{output}': use .csv, .gpkg, .geojson or .parquet")
+    from localitygeo._outputs import check_outputs
+
+    check_outputs({"-o": output}, files={"--data": data_path}, sets=[path])
     import warnings
 
-    from localitygeo._atomic import atomic_path, write_text_atomic
+    from localitygeo._atomic import atomic_path
     from localitygeo.aggregate import aggregate as run
     from localitygeo.boundaries import read_boundaries
+    from localitygeo.cli._echo import say
     from localitygeo.cli._progress import progress_callbacks
     from localitygeo.errors import LocalityGeoWarning
     from localitygeo.indicators import read_indicators
     from localitygeo.overlay import known_overlap_table
+    from localitygeo.safecsv import write_csv
 
     columns = list(dict.fromkeys([*extensive, *intensive, *([weight] if weight else [])]))
     with progress_callbacks() as (step, _fraction), warnings.catch_warnings(record=True) as seen:
@@ -118,14 +127,13 @@ def aggregate(
         )
     for w in seen:
         if issubclass(w.category, LocalityGeoWarning):
-            click.echo(f"localitygeo: warning: {w.message}", err=True)
+            say(f"localitygeo: warning: {w.message}", err=True)
 
     if suffix == ".csv":
-        text = table.to_csv(float_format="%.10g")
+        text = write_csv(table, output, escape_formulas=escape_formulas, float_format="%.10g")
         if output is None:
             click.echo(text, nl=False)
             return 0
-        write_text_atomic(output, text)
     else:
         assert output is not None
         import geopandas as gpd
@@ -141,5 +149,5 @@ def aggregate(
                 geo.to_file(tmp, driver="GPKG", layer=target)
             else:
                 geo.to_crs("OGC:CRS84").to_file(tmp, driver="GeoJSON")
-    click.echo(f"wrote {output} ({len(table)} {target} units)", err=True)
+    say(f"wrote {output} ({len(table)} {target} units)", err=True)
     return 0

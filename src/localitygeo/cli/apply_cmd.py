@@ -26,8 +26,19 @@ def apply_command(path: Path, proposal_path: Path, output: Path, overwrite: bool
     The input files are never modified; the output folder appears whole or
     not at all, and `localitygeo validate` reads it like any other set.
     """
+    from localitygeo._outputs import check_outputs
+
+    check_outputs(
+        {"-o": output},
+        files={"--proposal": proposal_path},
+        sets=[path],
+        folder=True,
+        replace=overwrite,
+    )
+
     from localitygeo.boundaries import read_boundaries
     from localitygeo.change import apply
+    from localitygeo.cli._echo import say
     from localitygeo.export import write_boundaries
     from localitygeo.proposal import read_proposal
 
@@ -35,5 +46,5 @@ def apply_command(path: Path, proposal_path: Path, output: Path, overwrite: bool
     after = apply(read_boundaries(path), proposal)
     manifest = write_boundaries(after, output, overwrite=overwrite)
     counts = ", ".join(f"{len(v)} {k}" for k, v in after.layers.items())
-    click.echo(f"applied '{proposal.name}': {counts}; wrote {manifest}")
+    say(f"applied '{proposal.name}': {counts}; wrote {manifest}")
     return 0

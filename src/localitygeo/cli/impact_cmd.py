@@ -74,8 +74,13 @@ def impact(
     balance, compactness, parents per unit, indicators and the between-unit
     share of inequality, before and after, and the blocks that move.
     """
+    from localitygeo._outputs import check_outputs
+
+    check_outputs({"-o": output}, files={"--proposal": proposal_path}, sets=[path])
+
     from localitygeo.boundaries import read_boundaries
     from localitygeo.change import apply
+    from localitygeo.cli._echo import say
     from localitygeo.impact import impact as measure
     from localitygeo.impact_report import write_impact
     from localitygeo.proposal import read_proposal
@@ -106,8 +111,8 @@ def impact(
         attribution=attribution,
     )
     for line in im.summary[:3]:
-        click.echo(line)
-    click.echo(f"wrote {output} ({size / 1024:,.0f} KiB)")
+        say(line)
+    say(f"wrote {output} ({size / 1024:,.0f} KiB)")
     return 0
 
 

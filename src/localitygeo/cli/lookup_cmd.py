@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from localitygeo.cli._options import escape_formulas_option
+
 
 @click.command()
 @click.argument("child", type=click.Path(path_type=Path))
@@ -26,6 +28,7 @@ import click
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the CSV here (atomically) instead of standard output.",
 )
+@escape_formulas_option
 def lookup(
     child: Path,
     parent: Path,
@@ -35,17 +38,23 @@ def lookup(
     parent_layer: str | None,
     crs: str | None,
     output: Path | None,
+    escape_formulas: bool,
 ) -> int:
     """Assign each unit of CHILD to the unit of PARENT holding most of its area.
 
     Writes CSV with columns child_code, parent_code, share, runner_up_code,
     runner_up_share, outside_share, n_parents.
     """
-    from localitygeo._atomic import write_text_atomic
+    from localitygeo._outputs import check_outputs
+
+    check_outputs({"-o": output}, files={"CHILD": child, "PARENT": parent})
+
+    from localitygeo.cli._echo import say
     from localitygeo.cli._progress import progress_callbacks
     from localitygeo.crs import working_crs
     from localitygeo.io import read_layer
     from localitygeo.nesting import best_fit
+    from localitygeo.safecsv import write_csv
 
     with progress_callbacks() as (step, fraction):
         step("reading layers")
@@ -54,10 +63,15 @@ def lookup(
         target = crs or working_crs(c)
         step("best fit")
         table = best_fit(c, p, crs=target, progress=fraction)
-    text = table.drop(columns=["basis"]).to_csv(index=False, float_format="%.6f")
+    text = write_csv(
+        table.drop(columns=["basis"]),
+        output,
+        escape_formulas=escape_formulas,
+        index=False,
+        float_format="%.6f",
+    )
     if output is not None:
-        write_text_atomic(output, text)
-        click.echo(f"wrote {output} ({len(table)} rows)", err=True)
+        say(f"wrote {output} ({len(table)} rows)", err=True)
     else:
         click.echo(text, nl=False)
     return 0

@@ -77,7 +77,12 @@ def map_command(
     output: Path,
 ) -> int:
     """Write an interactive map of the boundary set at PATH to one HTML file."""
+    from localitygeo._outputs import check_outputs
+
+    check_outputs({"-o": output}, files={"--proposal": proposal_path}, sets=[path])
+
     from localitygeo.boundaries import read_boundaries
+    from localitygeo.cli._echo import say
     from localitygeo.maps import save
 
     bset = read_boundaries(path)
@@ -88,7 +93,7 @@ def map_command(
             bset, layer, indicator, source, weight, scheme, classes, tolerance, title, attribution
         )
     size = save(m, output, inline=inline)
-    click.echo(f"wrote {output} ({size / 1024:,.0f} KiB)")
+    say(f"wrote {output} ({size / 1024:,.0f} KiB)")
     return 0
 
 
@@ -101,13 +106,14 @@ def _change(
     attribution: str,
 ) -> Any:
     from localitygeo.change import apply
+    from localitygeo.cli._echo import say
     from localitygeo.maps.change import change_map, fixed_parent
     from localitygeo.proposal import read_proposal
     from localitygeo.realign import diff
 
     after = apply(bset, read_proposal(proposal_path))
     d = diff(bset, after, layer)
-    click.echo(f"{len(d.moved)} {d.blocks} block(s) change {layer}")
+    say(f"{len(d.moved)} {d.blocks} block(s) change {layer}")
     return change_map(
         bset,
         after,

@@ -35,19 +35,24 @@ def realign(
     The proposal lists one reassign operation per pair of units, each with its
     reason; review or edit it, then run `localitygeo impact`.
     """
+    from localitygeo._outputs import check_outputs
+
+    check_outputs({"-o": output}, sets=[path])
+
     from localitygeo._atomic import write_text_atomic
     from localitygeo.boundaries import read_boundaries
+    from localitygeo.cli._echo import say
     from localitygeo.realign import realign as propose
 
     bset = read_boundaries(path)
     proposal = propose(bset, layer, to, blocks, population=population)
     if not proposal.operations:
-        click.echo(f"every {layer} already lies in one {to}: nothing to propose")
+        say(f"every {layer} already lies in one {to}: nothing to propose")
         return 0
     write_text_atomic(output, proposal.to_toml())
     moves = proposal.moves
     assert moves is not None
-    click.echo(
+    say(
         f"{len(moves)} block(s), {moves['population'].sum():,.0f} people, in "
         f"{len(proposal.operations)} operation(s); wrote {output}"
     )

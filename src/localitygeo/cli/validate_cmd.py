@@ -94,17 +94,22 @@ def validate(
     between layers. Exit 0 when no errors are found, 1 when errors are found,
     2 when a set cannot be read.
     """
-    from localitygeo._atomic import write_text_atomic
-    from localitygeo.boundaries import read_boundaries
-    from localitygeo.cli._progress import progress_callbacks
-    from localitygeo.formats import render
-    from localitygeo.validate import validate as run
+    from localitygeo._outputs import check_outputs
 
     sets, loose = resolve_sets(paths)
     if (output or junit) and len(sets) > 1:
         raise click.UsageError("-o and --junit take one boundary set at a time")
+    if output or junit:
+        check_outputs({"-o": output, "--junit": junit}, sets=sets)
+    from localitygeo._atomic import write_text_atomic
+    from localitygeo.boundaries import read_boundaries
+    from localitygeo.cli._echo import say
+    from localitygeo.cli._progress import progress_callbacks
+    from localitygeo.formats import render
+    from localitygeo.validate import validate as run
+
     for p in loose:
-        click.echo(f"note: {p} belongs to no boundary set; skipped", err=True)
+        say(f"note: {p} belongs to no boundary set; skipped", err=True)
     code = 0
     for target in sets:
         with progress_callbacks() as (step, fraction):
@@ -116,7 +121,7 @@ def validate(
             write_text_atomic(junit, render(report, "junit"))
         if output is not None:
             write_text_atomic(output, text)
-            click.echo(f"wrote {output}", err=True)
+            say(f"wrote {output}", err=True)
         else:
             click.echo(text, nl=False)
         code = max(code, 0 if report.ok else 1)
