@@ -24,13 +24,14 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from localitygeo.errors import OutputError
 
 __all__ = [
     "abort",
+    "atomic_files",
     "atomic_folder",
     "atomic_path",
     "sweep",
@@ -94,7 +95,7 @@ def _reserve(dest: Path, suffix: str, *, folder: bool = False, old: bool = False
 
 
 def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
+    if pid == os.getpid() or os.name == "nt":  # Windows: os.kill would end the process
         return True
     try:
         os.kill(pid, 0)
@@ -213,6 +214,41 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
         _commit(tmp, dest)
     finally:
         _discard(tmp)
+
+
+@contextlib.contextmanager
+def atomic_files(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
+    """Yield temporary paths beside ``paths``; move them all into place on success.
+
+    Like :func:`atomic_path` for several files that belong together: they are
+    moved into place at the end, together, so an interrupted run (or a failed
+    write of any one) leaves every destination as it was.
+
+    Parameters
+    ----------
+    paths : sequence of str or pathlib.Path
+        The destinations (their folders must exist).
+
+    Yields
+    ------
+    list of pathlib.Path
+        Where to write each, in order.
+    """
+    dests = [Path(p) for p in paths]
+    for folder in dict.fromkeys(d.parent for d in dests):
+        sweep(folder)
+    tmps: list[Path] = []
+    try:
+        for d in dests:
+            tmps.append(_reserve(d, d.suffix))
+        with _write_errors(dests[0].parent if dests else Path(".")):
+            yield tmps
+        with _LOCK:  # a signal handler waits for all of them or none
+            for tmp, d in zip(tmps, dests, strict=True):
+                _commit(tmp, d)
+    finally:
+        for tmp in tmps:
+            _discard(tmp)
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from localitygeo._atomic import atomic_path, write_text_atomic
+from localitygeo._atomic import atomic_files
 from localitygeo.errors import OutputError
 from localitygeo.safecsv import write_csv
 
@@ -370,13 +370,23 @@ reason = "it shares 4.7 km of boundary with Waterfront and 2.5 km with Moorside"
 """
 
 
+_OUTPUTS = (
+    *_FILES.values(),
+    "small_area_lookup.csv",
+    "proposals/realign-to-wards.toml",
+    "proposals/merge-and-move.toml",
+    "boundaries.toml",
+)
+
+
 def write_example_city(folder: str | Path, seed: int = 2011) -> Path:
     """Write the example city's files and manifest into ``folder``.
 
     Parameters
     ----------
     folder : str or pathlib.Path
-        Created if missing. Files are written atomically.
+        Created if missing. The files are moved into place together at the
+        end, so an interrupted or failed run changes none of them.
     seed : int, default 2011
         Seed of the random generator.
 
@@ -399,30 +409,26 @@ def write_example_city(folder: str | Path, seed: int = 2011) -> Path:
     except OSError as exc:
         raise OutputError(f"cannot create the folder: {exc.strerror}", path=out) from exc
     layers = build_example_city(seed)
-    for key, name in _FILES.items():
-        with atomic_path(out / name) as tmp:
+    lookup = layers["small_area"][["code", "neighbourhood", "ward"]].rename(
+        columns={"code": "small_area"}
+    )
+    texts = [
+        write_csv(lookup, index=False),
+        _PROPOSAL,
+        _MERGE_AND_MOVE,
+        _MANIFEST.format(seed=seed),
+    ]
+    with atomic_files([out / n for n in _OUTPUTS]) as tmps:  # all files or none
+        for key, tmp in zip(_FILES, tmps, strict=False):
             layers[key].to_file(
                 tmp,
                 driver="GeoJSON",
                 engine="pyogrio",
                 layer_options={"COORDINATE_PRECISION": 1, "WRITE_NAME": "NO"},
             )
-    lookup = layers["small_area"][["code", "neighbourhood", "ward"]].rename(
-        columns={"code": "small_area"}
-    )
-    write_csv(lookup, out / "small_area_lookup.csv", index=False)
-    write_text_atomic(out / "proposals" / "realign-to-wards.toml", _PROPOSAL)
-    write_text_atomic(out / "proposals" / "merge-and-move.toml", _MERGE_AND_MOVE)
-    return write_text_atomic(out / "boundaries.toml", _MANIFEST.format(seed=seed))
-
-
-_OUTPUTS = (
-    *_FILES.values(),
-    "small_area_lookup.csv",
-    "boundaries.toml",
-    "proposals/realign-to-wards.toml",
-    "proposals/merge-and-move.toml",
-)
+        for text, tmp in zip(texts, tmps[len(_FILES) :], strict=True):
+            tmp.write_bytes(text.encode("utf-8"))
+    return out / "boundaries.toml"
 
 
 def _refuse_other_set(out: Path) -> None:

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -49,9 +49,12 @@ def interrupt(
     inputs: Iterable[Path],
     watch: Iterable[Path],
     after: float | None = None,
-    when: Path | None = None,
+    when: Path | Callable[[], bool] | None = None,
 ) -> None:
-    """Start ``argv``, send ``sig`` after ``after`` seconds or once a temporary appears in ``when``.
+    """Start ``argv``, send ``sig`` after ``after`` seconds or once ``when`` holds.
+
+    ``when`` is a folder (wait for a temporary output to appear in it) or a
+    function returning True when the moment has come.
 
     Then assert the exit code, one line on stderr and no traceback, no new
     file in ``watch`` and every input unchanged.
@@ -61,8 +64,11 @@ def interrupt(
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
+        if isinstance(when, Path):
+            folder = when
+            when = lambda: any("~lg" in p.name for p in listing([folder]))  # noqa: E731
         if when is not None:
-            while not any("~lg" in p.name for p in listing([when])):
+            while not when():
                 assert proc.poll() is None, proc.communicate()
                 assert time.monotonic() < deadline, "no temporary output appeared"
                 time.sleep(0.05)
@@ -178,3 +184,26 @@ def test_the_temporary_name_carries_the_pid(tmp_path):
         assert tmp.suffix == ".csv"
         tmp.write_text("a,b\n", encoding="utf-8")
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+HANG_AT_SECOND_TO_FILE = """
+import geopandas
+_to_file = geopandas.GeoDataFrame.to_file
+_calls = []
+def to_file(self, *a, **k):
+    _to_file(self, *a, **k)
+    _calls.append(1)
+    if len(_calls) == 2:
+        open(sys.argv[1], "w").close()  # the moment to interrupt
+        time.sleep(120)
+geopandas.GeoDataFrame.to_file = to_file
+"""
+
+
+def test_a_signal_while_example_writes_changes_none_of_its_files(city_set, tmp_path):
+    # Another seed changes every file; interrupted after two layers, none may change.
+    ready = tmp_path / "ready"
+    argv = _slow_writer(HANG_AT_SECOND_TO_FILE, ["example", str(city_set), "--seed", "7"])
+    interrupt(
+        [*argv, str(ready)], signal.SIGINT, when=ready.exists, inputs=[city_set], watch=[city_set]
+    )
