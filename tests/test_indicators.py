@@ -104,7 +104,7 @@ def test_excel(tmp_path):
     ("content", "error", "message"),
     [
         (None, InputError, "file not found"),
-        ("", InputError, "not a readable table"),
+        ("", InputError, "the file is empty"),
         ("area,v\n", InputError, "no rows"),
     ],
 )

@@ -1,14 +1,19 @@
-"""Reading the TOML files users write (manifests, proposals) with one-line errors."""
+"""Reading the TOML files users write (manifests, proposals) and checking their values.
+
+Every problem is one error naming the file and the key.
+"""
 
 from __future__ import annotations
 
+import math
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from localitygeo.errors import LocalityGeoError
+from localitygeo.errors import LocalityGeoError, ManifestError
 
-__all__ = ["brief", "read_toml"]
+__all__ = ["brief", "flag", "number", "read_toml", "text", "unknown_keys"]
 
 
 def brief(value: object, limit: int = 40) -> str:
@@ -62,3 +67,42 @@ def read_toml(p: Path, error: type[LocalityGeoError], what: str) -> dict[str, An
         raise error(f"TOML syntax error: {exc}", path=p) from None
     except RecursionError:
         raise error("arrays or tables are nested too deeply to read", path=p) from None
+
+
+def unknown_keys(keys: set[str], allowed: set[str], where: str, p: Path) -> None:
+    """Raise ManifestError if ``keys`` holds any not ``allowed`` (a typo is never ignored)."""
+    extra = sorted(keys - allowed)
+    if extra:
+        raise ManifestError(
+            f"unknown key(s) {', '.join(extra)} in {where}; allowed: {', '.join(sorted(allowed))}",
+            path=p,
+        )
+
+
+def number(value: Any, what: str, p: Path, *, upper: float | None = None) -> float:
+    """Return ``value`` as a finite float in [0, ``upper``]; raise ManifestError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ManifestError(f"{what} must be a finite number, not {brief(value)}", path=p)
+    v = float(value)
+    if v < 0 or (upper is not None and v > upper):
+        bound = f" and at most {upper:g}" if upper is not None else ""
+        raise ManifestError(f"{what} must be at least 0{bound}, not {value!r}", path=p)
+    return v
+
+
+def text(table: Mapping[str, Any], key: str, where: str, p: Path) -> str | None:
+    """Return ``table[key]`` when it is a non-empty string, None when absent; else raise."""
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ManifestError(f"{where} {key} must be a non-empty string, not {brief(value)}", path=p)
+    return value
+
+
+def flag(table: Mapping[str, Any], key: str, default: bool, where: str, p: Path) -> bool:
+    """Return ``table[key]`` when it is true or false, ``default`` when absent; else raise."""
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ManifestError(f"{where} {key} must be true or false, not {brief(value)}", path=p)
+    return value

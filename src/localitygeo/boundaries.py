@@ -26,13 +26,12 @@ layer to the working CRS (recording that it did so in
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from localitygeo._tomlfile import brief, read_toml
+from localitygeo._tomlfile import brief, flag, number, read_toml, text, unknown_keys
 from localitygeo.errors import CRSError, InputError, ManifestError
 
 if TYPE_CHECKING:
@@ -56,7 +55,7 @@ __all__ = [
 MANIFEST_NAME = "boundaries.toml"
 
 _TOP_KEYS = {"name", "crs", "description", "layers", "nesting", "checks", "blocks"}
-_LAYER_KEYS = {"path", "code", "name", "layer", "engine", "crs_in", "title", "blocks"}
+_LAYER_KEYS = {"path", "code", "name", "layer", "engine", "crs_in", "check_crs", "title", "blocks"}
 _NEST_KEYS = {"child", "parent", "tolerance", "severity", "by", "population"}
 
 #: How a nesting rule judges whether a child unit lies in one parent.
@@ -85,7 +84,11 @@ class LayerSpec:
     engine : str
         ``"pyogrio"`` or ``"fiona"``.
     crs_in : str or None
-        CRS to assume when the file declares none.
+        CRS to assume when the file declares none (or declares one its
+        coordinates contradict).
+    check_crs : bool
+        Check that the coordinates fit the CRS (see
+        :mod:`localitygeo.coordinates`).
     title : str
         Human-readable name of the layer, for reports and maps.
     blocks : BlockSpec or None
@@ -99,6 +102,7 @@ class LayerSpec:
     layer: str | None = None
     engine: Literal["pyogrio", "fiona"] = "pyogrio"
     crs_in: str | None = None
+    check_crs: bool = True
     title: str = ""
     blocks: BlockSpec | None = None
 
@@ -371,35 +375,6 @@ def _manifest_path(path: str | Path) -> Path:
     return p
 
 
-def _unknown(keys: set[str], allowed: set[str], where: str, p: Path) -> None:
-    extra = sorted(keys - allowed)
-    if extra:
-        raise ManifestError(
-            f"unknown key(s) {', '.join(extra)} in {where}; allowed: {', '.join(sorted(allowed))}",
-            path=p,
-        )
-
-
-def _number(value: Any, what: str, p: Path, *, upper: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ManifestError(f"{what} must be a finite number, not {brief(value)}", path=p)
-    v = float(value)
-    if v < 0 or (upper is not None and v > upper):
-        bound = f" and at most {upper:g}" if upper is not None else ""
-        raise ManifestError(f"{what} must be at least 0{bound}, not {value!r}", path=p)
-    return v
-
-
-def _text(table: Mapping[str, Any], key: str, where: str, p: Path) -> str | None:
-    """Return ``table[key]`` when it is a non-empty string, None when absent; else raise."""
-    value = table.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ManifestError(f"{where} {key} must be a non-empty string, not {brief(value)}", path=p)
-    return value
-
-
 def _crs(value: str | None, what: str, p: Path, layer: str | None = None) -> CRS | None:
     """Return the CRS a manifest names, raising ManifestError naming the key."""
     from localitygeo.crs import parse_crs
@@ -479,12 +454,12 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
     """
     p = _manifest_path(path)
     raw = read_toml(p, ManifestError, "manifest")
-    _unknown(set(raw), _TOP_KEYS, "the manifest", p)
-    name = _text(raw, "name", "the manifest's", p)
+    unknown_keys(set(raw), _TOP_KEYS, "the manifest", p)
+    name = text(raw, "name", "the manifest's", p)
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise ManifestError(f"description must be a string, not {brief(description)}", path=p)
-    crs_text = _text(raw, "crs", "the manifest's", p)
+    crs_text = text(raw, "crs", "the manifest's", p)
     working = _crs(crs_text, "crs", p)
     if working is not None and not working.is_projected:
         raise ManifestError(
@@ -498,24 +473,26 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
     for key, spec in layers_raw.items():
         if not isinstance(spec, dict):
             raise ManifestError(f"[layers.{key}] must be a table", path=p)
-        _unknown(set(spec), _LAYER_KEYS, f"[layers.{key}]", p)
+        unknown_keys(set(spec), _LAYER_KEYS, f"[layers.{key}]", p)
         where = f"[layers.{key}]"
-        text = {k: _text(spec, k, where, p) for k in ("path", "code", "name", "layer", "title")}
+        strings = {k: text(spec, k, where, p) for k in ("path", "code", "name", "layer", "title")}
         for req in ("path", "code"):
-            if text[req] is None:
+            if strings[req] is None:
                 raise ManifestError(f"{where} needs '{req}' (a string)", path=p)
-        crs_in = _text(spec, "crs_in", where, p)
+        crs_in = text(spec, "crs_in", where, p)
         _crs(crs_in, "crs_in", p, key)
-        file = Path(str(text["path"]))
+        check_crs = flag(spec, "check_crs", True, where, p)
+        file = Path(str(strings["path"]))
         layers[key] = LayerSpec(
             key=key,
             path=file if file.is_absolute() else p.parent / file,
-            code=str(text["code"]),
-            name=text["name"],
-            layer=text["layer"],
+            code=str(strings["code"]),
+            name=strings["name"],
+            layer=strings["layer"],
             engine=_engine(spec.get("engine", "pyogrio"), key, p),
             crs_in=crs_in,
-            title=text["title"] or key.replace("_", " "),
+            check_crs=check_crs,
+            title=strings["title"] or key.replace("_", " "),
         )
     for key, spec in layers_raw.items():
         if "blocks" in spec:
@@ -531,7 +508,7 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
         where = f"[[nesting]] #{i}"
         if not isinstance(rule, dict):
             raise ManifestError(f"{where} must be a table", path=p)
-        _unknown(set(rule), _NEST_KEYS, where, p)
+        unknown_keys(set(rule), _NEST_KEYS, where, p)
         for req in ("child", "parent"):
             unit = rule.get(req)
             if not isinstance(unit, str) or unit not in layers:
@@ -546,7 +523,7 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
             NestingRule(
                 child=rule["child"],
                 parent=rule["parent"],
-                tolerance=_number(rule.get("tolerance", 0.01), f"{where} tolerance", p, upper=1),
+                tolerance=number(rule.get("tolerance", 0.01), f"{where} tolerance", p, upper=1),
                 severity=severity,
                 by=_nesting_basis(rule, where, layers, p),
                 population=_nonempty(rule.get("population", "population"), where, p),
@@ -555,8 +532,8 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
     checks_raw = raw.get("checks", {})
     if not isinstance(checks_raw, dict):
         raise ManifestError("[checks] must be a table", path=p)
-    _unknown(set(checks_raw), _CHECK_KEYS, "[checks]", p)
-    checks = Checks(**{k: _number(v, f"[checks] {k}", p) for k, v in checks_raw.items()})
+    unknown_keys(set(checks_raw), _CHECK_KEYS, "[checks]", p)
+    checks = Checks(**{k: number(v, f"[checks] {k}", p) for k, v in checks_raw.items()})
     spec_out = {
         "name": name or p.parent.name,
         "crs": working,
@@ -593,6 +570,7 @@ def read_boundaries(path: str | Path) -> BoundarySet:
         :class:`GeometryError` met while reading; messages name the manifest,
         the layer and the file.
     """
+    from localitygeo.coordinates import check_coordinates
     from localitygeo.crs import working_crs
     from localitygeo.io import read_layer
 
@@ -608,6 +586,7 @@ def read_boundaries(path: str | Path) -> BoundarySet:
             crs=ls.crs_in,
             strict=False,
             label=key,
+            check_crs=ls.check_crs,
         )
     notes: list[str] = []
     if spec["crs"] is None:
@@ -622,6 +601,9 @@ def read_boundaries(path: str | Path) -> BoundarySet:
                 f"layer '{key}' reprojected from {gdf.crs.to_string()} to {target.to_string()}"
             )
             frames[key] = gdf.to_crs(target)
+            check_coordinates(
+                frames[key], p, key, check_crs=spec["layers"][key].check_crs, working=True
+            )
     block_specs = {k: ls.blocks for k, ls in spec["layers"].items() if ls.blocks is not None}
     built_from: dict[str, str] = {}
     if block_specs:

@@ -3,7 +3,9 @@
 Government statistics arrive with byte-order marks, long human-readable
 headers, thousands separators (``"29,199"``) and suppression markers
 (``*``, ``..``, ``-``, ``x``, ``c``). :func:`read_indicators` reads them as
-published and returns a clean numeric DataFrame indexed by area code.
+published and returns a clean numeric DataFrame indexed by area code. A file
+is read by what it holds, not by its name: a gzipped CSV named ``.csv``
+reads, a ZIP archive named ``.xlsx`` is an error saying what it holds.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from localitygeo._sniff import describe, not_utf8, sniff, zip_members
 from localitygeo.errors import ColumnError, DataError, InputError, format_codes, warn
 from localitygeo.numbers import looks_numeric, parse_numbers
 
@@ -22,7 +25,7 @@ __all__ = ["SUPPRESSED", "read_indicators"]
 #: Cell values treated as suppressed or not available.
 SUPPRESSED = ("*", "..", "...", "-", "–", "x", "c", ":", "z", "")
 
-_EXCEL = {".xlsx", ".xlsm", ".xls"}
+_TABLES = "CSV, gzipped CSV or Excel"
 
 
 def read_indicators(
@@ -64,7 +67,8 @@ def read_indicators(
     Raises
     ------
     InputError
-        The file is missing, empty or not a table.
+        The file is missing, empty, not UTF-8, or not a table (binary data,
+        a ZIP archive posing as a workbook, an image...), judged by content.
     ColumnError
         ``code`` or a requested column does not exist (the message lists the
         columns that do).
@@ -127,22 +131,36 @@ def read_indicators(
 
 
 def _read_table(p: Path, sheet: str | int | None) -> pd.DataFrame:
+    """Read a CSV (plain or gzipped) or Excel table as text, choosing by content, not name."""
     if not p.exists():
         raise InputError("file not found", path=p)
     if p.is_dir():
         raise InputError("is a folder, not a table", path=p)
+    kind = sniff(p)
+    if kind not in ("text", "gzip", "xlsx", "ole2"):
+        raise InputError(_not_a_table(p, kind), path=p)
     try:
-        if p.suffix.lower() in _EXCEL:
+        if kind in ("xlsx", "ole2"):
             frame = pd.read_excel(p, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
         else:
             frame = pd.read_csv(
-                p, dtype=str, keep_default_na=False, encoding="utf-8-sig", compression="infer"
+                p,
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8-sig",
+                compression="gzip" if kind == "gzip" else None,
             )
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"not a readable table ({msg})", path=p) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8 "
+            "(in Excel: CSV UTF-8)",
+            path=p,
+        ) from None
     except ImportError as exc:
         raise InputError(f"cannot read Excel files here ({exc})", path=p) from exc
+    except Exception as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"not a readable table ({msg})", path=p) from exc
     if frame.empty:
         raise InputError("the table has no rows", path=p)
     return frame
@@ -162,3 +180,17 @@ def _clean_column(col: pd.Series, name: str, na: set[str], must: bool, p: Path) 
     if parsed.notna().all() and (parsed == parsed.round()).all():
         return parsed.astype("int64")
     return parsed
+
+
+def _not_a_table(p: Path, kind: str) -> str:
+    if kind == "empty":
+        return "the file is empty (0 bytes)"
+    if kind == "legacy-text":
+        return f"is not UTF-8 text ({not_utf8(p)}); save it as UTF-8 (in Excel: CSV UTF-8)"
+    if kind == "zip":
+        held = format_codes(zip_members(p)) or "nothing readable"
+        return (
+            f"is a ZIP archive, not an Excel workbook or a table (it holds {held}); "
+            "unzip it and give the table inside"
+        )
+    return f"is {describe(kind)}, not a table ({_TABLES})"

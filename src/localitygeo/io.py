@@ -3,7 +3,9 @@
 :func:`read_layer` reads GeoJSON, GeoPackage (with a choice of layer),
 Shapefile (also zipped) and GeoParquet through pyogrio (default) or fiona,
 and returns a GeoDataFrame with canonical ``code`` and ``name`` columns in
-front of the source attributes. Every failure raises a
+front of the source attributes. Files are recognised by their content, not
+only their name, and a layer's coordinates are checked against its CRS
+(:mod:`localitygeo.coordinates`). Every failure raises a
 :class:`~localitygeo.errors.LocalityGeoError` naming the file, layer and
 feature.
 """
@@ -15,6 +17,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from localitygeo._sniff import describe, not_utf8, sniff, zip_members
+from localitygeo.coordinates import coordinate_problem, feature_bounds, raise_problem
 from localitygeo.crs import parse_crs
 from localitygeo.errors import (
     ColumnError,
@@ -22,6 +26,7 @@ from localitygeo.errors import (
     GeometryError,
     InputError,
     format_codes,
+    warn,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +38,9 @@ __all__ = ["POLYGON_TYPES", "read_layer"]
 POLYGON_TYPES = frozenset({"Polygon", "MultiPolygon"})
 
 _PARQUET_SUFFIXES = {".parquet", ".geoparquet", ".pq"}
+_JSON_SUFFIXES = {".geojson", ".json"}
+# What a boundary file can be, for messages.
+_FORMATS = "GeoJSON, GeoPackage, Shapefile or GeoParquet"
 
 Engine = Literal["pyogrio", "fiona"]
 
@@ -47,6 +55,7 @@ def read_layer(
     crs: Any = None,
     strict: bool = True,
     label: str | None = None,
+    check_crs: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read a polygon boundary layer.
 
@@ -65,7 +74,10 @@ def read_layer(
         Which GDAL binding reads the file (ignored for GeoParquet).
     crs : optional
         CRS to assume when the file declares none. When the file declares one
-        this must agree with it.
+        this must agree with it, unless the declared CRS contradicts the
+        coordinates and this one fits them (a GeoJSON file of British
+        National Grid metres without a ``crs`` member, which GeoJSON reads
+        as WGS84): then this one is used, with a warning.
     strict : bool, default True
         Raise on null or empty geometries, missing codes and duplicate codes.
         With ``strict=False`` they are kept so that
@@ -73,6 +85,12 @@ def read_layer(
     label : str, optional
         Name of the layer used in messages (defaults to ``layer`` or the
         file's stem).
+    check_crs : bool, default True
+        Check that the coordinates fit the CRS: that they lie in its area of
+        use and do not look like another CRS (lat/lon swapped, metres
+        labelled degrees, degrees labelled metres). Turn it off only for data
+        whose CRS is known to be right. Coordinates that are NaN, infinite or
+        beyond any place on Earth are errors whatever this says.
 
     Returns
     -------
@@ -85,25 +103,40 @@ def read_layer(
     Raises
     ------
     InputError
-        The file is missing, a folder, not a geo file, truncated or empty, or
-        the layer does not exist.
+        The file is missing, a folder, empty, binary, not UTF-8 (GeoJSON), a
+        container that holds no layer (a ZIP without a Shapefile, a
+        workbook), a table without geometry, truncated or nested too deeply,
+        or holds no features, or the layer does not exist.
     ColumnError
         ``code`` or ``name`` is not a column (the message lists those that
         exist).
     CRSError
-        The file has no CRS and none was given, or ``crs`` contradicts it.
+        The file has no CRS and none was given, ``crs`` is not a CRS or
+        contradicts the file's, or the coordinates contradict the CRS (the
+        message gives the likely fix).
     GeometryError
-        Features are not polygons, or (when ``strict``) have null or empty
-        geometry.
+        Features are not polygons, have NaN, infinite or absurd coordinates
+        or (with ``check_crs``) lie far outside the CRS's area of use, or
+        (when ``strict``) have null or empty geometry.
     """
+    import geopandas as gpd
+
     p = Path(path)
     where = label or (str(layer) if layer is not None else p.stem)
-    gdf = _read_raw(p, layer, engine, where)
+    gdf, kind = _read_raw(p, layer, engine, where)
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        what = "" if kind == "text" else f" ({_what(p, kind)})"
+        raise InputError(
+            f"holds a table without geometry{what}, not a boundary layer; give a {_FORMATS} "
+            "file (an indicator table is read with read_indicators, or --data)",
+            path=p,
+            layer=where,
+        )
     if len(gdf) == 0:
         raise InputError("the layer holds no features", path=p, layer=where)
-    gdf = _set_crs(gdf, crs, p, where)
     gdf = _canonical_columns(gdf, code, name, p, where)
     _check_geometry_types(gdf, p, where)
+    gdf = _set_crs(gdf, crs, p, where, check_crs)
     if strict:
         check_strict(gdf, p, where)
     return gdf
@@ -151,7 +184,10 @@ def check_strict(gdf: gpd.GeoDataFrame, path: str | Path | None, layer: str | No
         )
 
 
-def _read_raw(p: Path, layer: str | int | None, engine: Engine, where: str) -> gpd.GeoDataFrame:
+def _read_raw(
+    p: Path, layer: str | int | None, engine: Engine, where: str
+) -> tuple[gpd.GeoDataFrame, str]:
+    """Return the file's layer as GeoPandas reads it, and what the file is (:func:`sniff`)."""
     import geopandas as gpd
 
     if engine not in ("pyogrio", "fiona"):
@@ -160,30 +196,47 @@ def _read_raw(p: Path, layer: str | int | None, engine: Engine, where: str) -> g
         raise InputError("file not found", path=p, layer=where)
     if p.is_dir() and p.suffix.lower() != ".gdb":
         raise InputError("is a folder, not a boundary file", path=p, layer=where)
-    if p.suffix.lower() in _PARQUET_SUFFIXES:
+    kind = sniff(p) if p.is_file() else "folder"
+    if kind == "empty":
+        raise InputError("the file is empty (0 bytes)", path=p, layer=where)
+    if kind == "parquet" or p.suffix.lower() in _PARQUET_SUFFIXES:
+        if kind != "parquet":
+            raise InputError(f"is {describe(kind)}, not a GeoParquet file", path=p, layer=where)
         try:
-            return gpd.read_parquet(p)
-        except (ValueError, OSError) as exc:
-            raise InputError(f"not a readable GeoParquet file ({exc})", path=p) from exc
+            return gpd.read_parquet(p), kind
+        except (ValueError, OSError, TypeError) as exc:
+            raise InputError(
+                f"not a readable GeoParquet file ({_first_line(exc)})", path=p, layer=where
+            ) from exc
+    if p.suffix.lower() in _JSON_SUFFIXES and kind in ("text", "legacy-text"):
+        # pyogrio refuses text that is not UTF-8, fiona reads it as missing
+        # values: check the whole file for fiona, the head for both.
+        bad = not_utf8(p) if kind == "legacy-text" or engine == "fiona" else None
+        if bad:
+            raise InputError(
+                f"is not UTF-8 text ({bad}); GeoJSON is UTF-8: save it as UTF-8",
+                path=p,
+                layer=where,
+            )
     if layer is not None:
-        _check_layer_exists(p, layer, where)
+        _check_layer_exists(p, layer, where, kind)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             # a property holding numbers and text is read as text, checked where used
             warnings.filterwarnings("ignore", "Could not parse column", UserWarning)
-            return gpd.read_file(p, layer=layer, engine=engine)
+            return gpd.read_file(p, layer=layer, engine=engine), kind
     except Exception as exc:
-        raise InputError(_describe_read_error(p, exc), path=p, layer=where) from exc
+        raise InputError(_describe_read_error(p, exc, kind), path=p, layer=where) from exc
 
 
-def _check_layer_exists(p: Path, layer: str | int, where: str) -> None:
+def _check_layer_exists(p: Path, layer: str | int, where: str, kind: str) -> None:
     import pyogrio
 
     try:
         names = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
     except Exception as exc:
-        raise InputError(_describe_read_error(p, exc), path=p, layer=where) from exc
+        raise InputError(_describe_read_error(p, exc, kind), path=p, layer=where) from exc
     if isinstance(layer, int):
         if not 0 <= layer < len(names):
             raise InputError(
@@ -197,40 +250,80 @@ def _check_layer_exists(p: Path, layer: str | int, where: str) -> None:
         )
 
 
-def _describe_read_error(p: Path, exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if p.suffix.lower() in {".geojson", ".json"}:
+def _what(p: Path, kind: str) -> str:
+    """Return what the file is, for messages: ``a ZIP archive holding a.csv, b.txt``."""
+    if kind == "zip":
+        members = zip_members(p)
+        return f"a ZIP archive holding {format_codes(members) if members else 'nothing readable'}"
+    return describe(kind)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _describe_read_error(p: Path, exc: Exception, kind: str) -> str:
+    """Say why GDAL could not read ``p``, from what the file really is."""
+    text = _first_line(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8"
+    if "Too many nested" in text:
+        return "is JSON nested too deeply to read (arrays or objects within each other)"
+    if kind == "zip" and not any(m.lower().endswith(".shp") for m in zip_members(p)):
+        return f"is {_what(p, kind)}, no Shapefile"
+    if kind not in ("text", "zip", "sqlite", "shapefile", "folder"):
+        return f"is {describe(kind)}, not a boundary layer that GDAL reads ({_FORMATS})"
+    if kind == "text" and p.suffix.lower() in _JSON_SUFFIXES:
         try:
             with p.open(encoding="utf-8") as fh:
                 json.load(fh)
-        except (json.JSONDecodeError, UnicodeDecodeError) as jexc:
+        except json.JSONDecodeError as jexc:
             return f"not valid GeoJSON (truncated or corrupt: {jexc})"
-        except OSError:
+        except RecursionError:
+            return "is JSON nested too deeply to read (arrays or objects within each other)"
+        except (OSError, UnicodeDecodeError):
             pass
     if "not recognized as" in text:
-        return "not a geographic file that GDAL can read"
+        return f"not a geographic file that GDAL can read ({_FORMATS})"
     return f"could not be read ({text})"
 
 
-def _set_crs(gdf: gpd.GeoDataFrame, crs: Any, p: Path, where: str) -> gpd.GeoDataFrame:
+def _set_crs(
+    gdf: gpd.GeoDataFrame, crs: Any, p: Path, where: str, check_crs: bool
+) -> gpd.GeoDataFrame:
+    """Return ``gdf`` in its declared or the given CRS, after checking its coordinates fit."""
     given = None if crs is None else parse_crs(crs, "the CRS given", path=p, layer=where)
-    if gdf.crs is None:
-        if given is None:
-            raise CRSError(
-                "the file declares no CRS; give one (crs= in read_layer, or crs_in for the "
-                "layer in boundaries.toml)",
-                path=p,
-                layer=where,
-            )
-        return gdf.set_crs(given)
-    if given is not None and not given.equals(gdf.crs):
+    declared = gdf.crs
+    if declared is None and given is None:
         raise CRSError(
-            f"the file declares {gdf.crs.to_string()} but {given.to_string()} was given; "
+            "the file declares no CRS; give one (crs= in read_layer, or crs_in for the "
+            "layer in boundaries.toml)",
+            path=p,
+            layer=where,
+        )
+    bounds = feature_bounds(gdf, p, where)
+    if declared is None:
+        raise_problem(coordinate_problem(bounds, given, check_crs=check_crs), gdf, p, where)
+        return gdf.set_crs(given)
+    problem = coordinate_problem(bounds, declared, check_crs=check_crs)
+    if given is None or given.equals(declared):
+        raise_problem(problem, gdf, p, where)
+        return gdf
+    if problem is None or not problem.label:
+        raise CRSError(
+            f"the file declares {declared.to_string()} but {given.to_string()} was given; "
             "remove one",
             path=p,
             layer=where,
         )
-    return gdf
+    if coordinate_problem(bounds, given, check_crs=check_crs) is not None:
+        raise_problem(problem, gdf, p, where)
+    warn(
+        f"{p}: layer '{where}': the file declares {declared.to_string()}, but its coordinates "
+        f"fit {given.to_string()}, which was given: read as {given.to_string()}"
+    )
+    return gdf.set_crs(given, allow_override=True)
 
 
 def _canonical_columns(
@@ -240,11 +333,13 @@ def _canonical_columns(
     attrs = [str(c) for c in gdf.columns if c != geom_col]
     for role, col in (("code", code), ("name", name)):
         if col is not None and col not in gdf.columns:
-            raise ColumnError(
-                f"no {role} column '{col}'; columns are: {', '.join(attrs)}",
-                path=p,
-                layer=where,
+            have = (
+                f"columns are: {', '.join(attrs)}"
+                if attrs
+                else "the features have no attributes at all (a bare GeoJSON geometry?): "
+                f"give each feature a '{col}' property"
             )
+            raise ColumnError(f"no {role} column '{col}'; {have}", path=p, layer=where)
     out = gdf.copy()
     codes = out[code].astype("string").str.strip()
     codes = codes.mask(codes == "")

@@ -66,3 +66,39 @@ def replace_cell(path: Path, row: int, column: str, value: str) -> Path:
     lines[row + 1] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def small_set(tmp: Path, name: str = "small") -> Path:
+    """A two-layer set of the example city (small areas and wards, nothing built) in ``tmp``."""
+    dest = tmp / name
+    dest.mkdir()
+    for file in ("small_areas.geojson", "wards.geojson"):
+        shutil.copy(EXAMPLE / file, dest / file)
+    (dest / "boundaries.toml").write_text(
+        'crs = "EPSG:27700"\n[layers.small_area]\npath = "small_areas.geojson"\ncode = "code"\n'
+        '[layers.ward]\npath = "wards.geojson"\ncode = "code"\nname = "name"\n',
+        encoding="utf-8",
+    )
+    return dest
+
+
+def aggregate_cli(bset: Path, data: Path, *more: str, expect: int = 2, names=()) -> Any:
+    """Run ``localitygeo aggregate`` of ``data`` (keyed by ``code``) from small areas to wards."""
+    from .harness import run_cli
+
+    return run_cli(
+        "aggregate",
+        bset,
+        "--data",
+        data,
+        "--data-code",
+        "code",
+        "--from",
+        "small_area",
+        "--to",
+        "ward",
+        *more,
+        inputs=[bset, data],
+        expect=expect,
+        names=names,
+    )

@@ -48,6 +48,11 @@ MANIFEST_EDITS = {
         ["crs_in", "banana", "ward"],
     ),
     "crs-in-int": ('path = "wards.geojson"', 'path = "wards.geojson"\ncrs_in = 5', ["crs_in"]),
+    "check-crs-int": (
+        'path = "wards.geojson"',
+        'path = "wards.geojson"\ncheck_crs = 1',
+        ["check_crs"],
+    ),
     "crs-banana": ('crs = "EPSG:27700"', 'crs = "banana"', ["crs", "banana"]),
     "crs-unknown-epsg": ('crs = "EPSG:27700"', 'crs = "EPSG:999999"', ["EPSG:999999"]),
     "crs-int": ('crs = "EPSG:27700"', "crs = 27700", ["crs"]),

@@ -26,7 +26,14 @@ from localitygeo.indicators import read_indicators
 from localitygeo.numbers import EXACT_LIMIT, looks_numeric, parse_numbers
 
 from .harness import run_cli
-from .inputs import edit_geojson, example_copy, indicator_csv, replace_cell
+from .inputs import (
+    aggregate_cli,
+    edit_geojson,
+    example_copy,
+    indicator_csv,
+    replace_cell,
+    small_set,
+)
 
 BAD_COUNTS = {
     "decimal-comma": ("12,61", "12,61"),
@@ -54,25 +61,6 @@ def _data(tmp_path: Path, city: Path) -> Path:
     )
 
 
-def _aggregate(city: Path, data: Path, *more: str, expect: int = 2, names=()):
-    return run_cli(
-        "aggregate",
-        city,
-        "--data",
-        data,
-        "--data-code",
-        "code",
-        "--from",
-        "small_area",
-        "--to",
-        "ward",
-        *more,
-        inputs=[city, data],
-        expect=expect,
-        names=names,
-    )
-
-
 # (column, row, code, aggregate's arguments): a count summed, a rate averaged
 COLUMNS = {
     "count": ("population", 0, "EXA0001", ["--extensive", "population"]),
@@ -84,14 +72,16 @@ DATA_CASES = [("count", c) for c in sorted(BAD_COUNTS)] + [
 
 
 @pytest.mark.parametrize(("kind", "case"), DATA_CASES)
-def test_bad_number_in_data_is_one_line(tmp_path, city, kind, case):
+def test_bad_number_in_data_is_one_line(tmp_path, kind, case):
     value, shown = BAD_COUNTS[case]
     column, row, code, args = COLUMNS[kind]
-    data = replace_cell(_data(tmp_path, city), row, column, value)
-    _aggregate(city, data, *args, names=["data.csv", f"'{column}'", code, shown])
+    bset = small_set(tmp_path)
+    data = replace_cell(_data(tmp_path, bset), row, column, value)
+    aggregate_cli(bset, data, *args, names=["data.csv", f"'{column}'", code, shown])
 
 
-def test_thousands_separators_keep_working(tmp_path, city):
+def test_thousands_separators_keep_working(tmp_path):
+    city = small_set(tmp_path)
     data = _data(tmp_path, city)
     rows = [line.split(",") for line in data.read_text().splitlines()]
 
@@ -100,10 +90,10 @@ def test_thousands_separators_keep_working(tmp_path, city):
         data.write_text("\n".join([",".join(rows[0]), *body]) + "\n")
 
     write(str)
-    plain = _aggregate(city, data, "--extensive", "population", expect=0)
+    plain = aggregate_cli(city, data, "--extensive", "population", expect=0)
     write(lambda n: f'"{n:,}"')  # as published: "1,234,567" in quotes
     assert '"' in data.read_text() and ",001" not in plain.stdout
-    published = _aggregate(city, data, "--extensive", "population", expect=0)
+    published = aggregate_cli(city, data, "--extensive", "population", expect=0)
     assert published.stdout == plain.stdout
     assert pd.read_csv(io.StringIO(plain.stdout))["population"].sum() > 1_000_000
 
