@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from localitygeo._tomlfile import brief, flag, number, read_toml, text, unknown_keys
+from localitygeo._tomlread import brief, flag, number, read_toml, text, unknown_keys
 from localitygeo.errors import CRSError, InputError, ManifestError
 
 if TYPE_CHECKING:

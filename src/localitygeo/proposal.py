@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from localitygeo._tomlfile import read_toml
+from localitygeo._tomlread import read_toml
 from localitygeo.errors import ProposalError
 
 if TYPE_CHECKING:

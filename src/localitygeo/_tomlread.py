@@ -1,6 +1,7 @@
 """Reading the TOML files users write (manifests, proposals) and checking their values.
 
-Every problem is one error naming the file and the key.
+Every problem is one error naming the file and the key. Writing TOML is
+:mod:`localitygeo._toml`.
 """
 
 from __future__ import annotations
