@@ -124,13 +124,23 @@ def _gh_escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def _gh_property(text: str) -> str:
+    return _gh_escape(text).replace(",", "%2C").replace(":", "%3A")
+
+
 def to_github(report: ValidationReport) -> str:
-    """Return GitHub Actions workflow commands that annotate the manifest."""
+    """Return GitHub Actions workflow commands that annotate the manifest.
+
+    Data are escaped as the Actions toolkit escapes them (``%``, CR and LF
+    everywhere; ``,`` and ``:`` in properties too), so a name or path cannot
+    end a command early or start another.
+    """
     lines = []
+    source = _gh_property(report.source)
     for row in report.issues.itertuples(index=False):
         level = {"error": "error", "warning": "warning"}.get(row.severity, "notice")
-        title = _gh_escape(f"{row.rule} ({row.layer})").replace(",", "%2C").replace(":", "%3A")
-        lines.append(f"::{level} file={report.source},title={title}::{_gh_escape(row.message)}")
+        title = _gh_property(f"{row.rule} ({row.layer})")
+        lines.append(f"::{level} file={source},title={title}::{_gh_escape(row.message)}")
     s = report.summary
     lines.append(f"::notice title=localitygeo::{s['errors']} error(s), {s['warnings']} warning(s)")
     return "\n".join(lines) + "\n"

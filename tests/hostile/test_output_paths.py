@@ -240,3 +240,53 @@ def test_plymouth_aggregate_onto_its_data_through_a_link(plymouth_set, plymouth,
     other.symlink_to(imd)  # another name for the same file
     inputs = [plymouth_set, imd, *plymouth_files(plymouth)]
     refused(*args, "-o", other, inputs=inputs, output=other)
+
+
+# The rule itself, in process (fast): the kinds of input a command can name.
+
+
+def test_an_input_folder_guards_what_is_already_in_it(tmp_path):
+    from localitygeo._outputs import check_outputs
+
+    gdb = tmp_path / "wards.gdb"  # a File Geodatabase is a folder
+    gdb.mkdir()
+    (gdb / "a0000001.gdbtable").write_bytes(b"\0")
+    with pytest.raises(OutputError, match="inside the CHILD folder"):
+        check_outputs({"-o": gdb / "a0000001.gdbtable"}, files={"CHILD": gdb})
+    with pytest.raises(OutputError, match="is the CHILD folder"):
+        check_outputs({"-o": gdb}, files={"CHILD": gdb})
+    check_outputs({"-o": gdb / "new.csv"}, files={"CHILD": gdb})  # new: allowed
+
+
+def test_a_geopackage_journal_belongs_to_its_file(tmp_path):
+    from localitygeo._outputs import check_outputs
+
+    gpkg = tmp_path / "wards.gpkg"
+    gpkg.write_bytes(b"")
+    (tmp_path / "wards.gpkg-journal").write_bytes(b"")
+    with pytest.raises(OutputError, match="the PARENT file"):
+        check_outputs({"-o": tmp_path / "wards.gpkg-journal"}, files={"PARENT": gpkg})
+    check_outputs({"-o": tmp_path / "wards.gpkg-wal"}, files={"PARENT": gpkg})  # none yet
+
+
+def test_output_folders_and_their_parents(tmp_path):
+    from localitygeo._outputs import check_outputs
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(OutputError, match="is not a folder"):
+        check_outputs({"-o": blocker / "out.csv"})
+    with pytest.raises(OutputError, match="does not exist"):
+        check_outputs({"-o": tmp_path / "missing" / "out.csv"})
+    check_outputs({"-o": tmp_path / "missing" / "deeper" / "set"}, folder=True)  # created
+    with pytest.raises(OutputError, match="is not a folder"):
+        check_outputs({"-o": blocker / "deeper" / "set"}, folder=True)
+
+
+def test_an_in_memory_set_has_no_files_to_guard(tmp_path):
+    from localitygeo._outputs import check_outputs
+
+    from ..helpers import grid_layer
+
+    bset = lg.BoundarySet.from_layers({"grid": grid_layer(2, 2)})
+    check_outputs({"the output folder": tmp_path / "set"}, sets=[bset], folder=True)

@@ -212,3 +212,25 @@ def test_a_proposal_file_path_in_messages_is_just_data(tmp_path: Path):
         {"op": "rename", "layer": "l", "unit": "u", "name": "]\n[[operations]]"}]})  # fmt: skip
     assert tomllib.loads(p.to_toml())["name"] == 'x"\nname = "evil'
     assert len(tomllib.loads(p.to_toml())["operations"]) == 1
+
+
+def _gh_unescape(text: str) -> str:
+    for code, ch in (("%3A", ":"), ("%2C", ","), ("%0A", "\n"), ("%0D", "\r"), ("%25", "%")):
+        text = text.replace(code, ch)
+    return text
+
+
+@given(texts, _issues)
+def test_github_annotations_cannot_be_ended_or_forged_by_data(source, issues):
+    report = ValidationReport.from_issues(source, issues)
+    # The runner reads commands line by line, a line ending at CR or LF.
+    lines = render(report, "github").removesuffix("\n").replace("\r", "\n").split("\n")
+    assert len(lines) == len(report.issues) + 1  # one command per finding, and the summary
+    for line, row in zip(lines, report.issues.itertuples(), strict=False):
+        head, message = line[2:].split("::", 1)
+        level, props = head.split(" ", 1)
+        fields = dict(p.split("=", 1) for p in props.split(","))
+        assert set(fields) == {"file", "title"}
+        assert _gh_unescape(fields["file"]) == source
+        assert _gh_unescape(fields["title"]) == f"{row.rule} ({row.layer})"
+        assert _gh_unescape(message) == row.message
