@@ -229,6 +229,7 @@ def test_github_annotations_cannot_be_ended_or_forged_by_data(source, issues):
     for line, row in zip(lines, report.issues.itertuples(), strict=False):
         head, message = line[2:].split("::", 1)
         level, props = head.split(" ", 1)
+        assert level == {"error": "error", "warning": "warning"}.get(row.severity, "notice")
         fields = dict(p.split("=", 1) for p in props.split(","))
         assert set(fields) == {"file", "title"}
         assert _gh_unescape(fields["file"]) == source
