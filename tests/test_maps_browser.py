@@ -8,10 +8,6 @@ fails. Each test saves a screenshot in ``test-output/browser/`` (or
 
 from __future__ import annotations
 
-import os
-import shutil
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -20,32 +16,16 @@ import localitygeo as lg
 from localitygeo import read_boundaries
 from localitygeo.maps import change_map, locality_map, save
 from localitygeo.maps.change import MOVED_COLOUR
+from tests.hostile.browser import Page, launch
 
 REPO = Path(__file__).resolve().parents[1]
 EVIL = "<img src=x onerror=alert(1)>"
-SHOTS = Path(os.environ.get("LOCALITYGEO_TEST_OUTPUT", REPO / "test-output")) / "browser"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: run scripts/setup-browser.sh (make setup-test)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with launch() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -57,68 +37,6 @@ def evil_map(tmp_path_factory):
     path = tmp_path_factory.mktemp("maps") / "map.html"
     save(locality_map(bset, title="Neighbourhoods"), path, inline=True)
     return path, len(nbhd)
-
-
-def _blank_png(size: int = 256) -> bytes:
-    """A blank (light grey) PNG tile, built here so nothing is fetched."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    row = b"\x00" + b"\xee" * size  # filter byte, then one grey byte per pixel
-    header = struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * size))
-        + chunk(b"IEND", b"")
-    )
-
-
-TILE = _blank_png()
-
-
-class Page:
-    """A map opened with the network cut off, recording what went wrong."""
-
-    def __init__(self, browser, path: Path, *, wait: bool = True):
-        self.page = browser.new_page(viewport={"width": 1000, "height": 700})
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.refused: list[str] = []
-        self.tiles = 0
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        self.page.route("http*://**/*", self._route)
-        self.page.goto(path.as_uri())
-        if wait:
-            self.page.wait_for_selector("path.leaflet-interactive")
-
-    def _route(self, route) -> None:
-        url = route.request.url
-        if route.request.resource_type == "image" and url.endswith(".png"):
-            self.tiles += 1
-            route.fulfill(status=200, content_type="image/png", body=TILE)
-        else:
-            self.refused.append(url)
-            route.abort()
-
-    def shot(self, name: str) -> Path:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        out = SHOTS / f"{name}.png"
-        self.page.screenshot(path=str(out))
-        assert out.stat().st_size > 5_000  # something was drawn
-        return out
-
-    def close(self) -> None:
-        self.page.wait_for_timeout(200)  # let late tiles and scripts report
-        self.page.close()
-        assert not self.errors, self.errors  # no console error at all
-        assert not self.refused, self.refused  # nothing but tiles asked for the network
-        assert not self.dialogs, self.dialogs
 
 
 def _open(browser, path: Path):

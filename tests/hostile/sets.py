@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .harness import TEMPLATE, XSS_IMG, hostile_texts
+from .harness import FORMULAS, TEMPLATE, XSS_IMG, hostile_texts
 from .inputs import edit_geojson, example_copy, load_json
 
 
 def everything(marker: Path) -> str:
-    """Return every hostile text of the harness in one string (for single-valued fields)."""
-    return " ".join(hostile_texts(marker).values())
+    """Return every hostile text and formula of the harness in one string."""
+    return " ".join([*hostile_texts(marker).values(), *FORMULAS])
 
 
 #: A hostile unit code: template and markup, but none of the control characters a

@@ -138,6 +138,7 @@ def _choropleth(
     attribution: str,
 ) -> Any:
     from localitygeo.aggregate import aggregate
+    from localitygeo.errors import ColumnError, DataError
     from localitygeo.maps import locality_map
 
     data = None
@@ -145,15 +146,22 @@ def _choropleth(
         if indicator is None:
             raise click.UsageError("--from needs --indicator")
         src = bset[source]
+        where = bset.specs[source].path if source in bset.specs else bset.path
         columns = [indicator] + ([weight] if weight else [])
-        data = aggregate(
-            src.set_index("code")[columns],
-            src,
-            bset[layer],
-            extensive=[weight] if weight else [],
-            intensive=[indicator],
-            weight=weight,
-        )[[indicator]]
+        missing = [c for c in columns if c not in src.columns]
+        if missing:
+            raise ColumnError(f"no column '{missing[0]}' to take from", path=where, layer=source)
+        try:
+            data = aggregate(
+                src.set_index("code")[columns],
+                src,
+                bset[layer],
+                extensive=[weight] if weight else [],
+                intensive=[indicator],
+                weight=weight,
+            )[[indicator]]
+        except DataError as exc:  # name the file the values came from
+            raise DataError(exc.message, path=where, layer=source, code=exc.code) from None
     return locality_map(
         bset,
         layer,

@@ -14,11 +14,12 @@
     return value === null || value === undefined ? "" : String(value);
   }
 
-  // For Leaflet APIs that set innerHTML: HTML that shows the text literally.
+  // For Leaflet APIs that set innerHTML: HTML that shows the text literally
+  // (a carriage return as a reference, which HTML's parser would read as "\n").
   function escapeHtml(value) {
     var div = document.createElement("div");
     div.textContent = asText(value);
-    return div.innerHTML;
+    return div.innerHTML.replace(/\r/g, "&#13;");
   }
 
   function node(tag, className, text) {
