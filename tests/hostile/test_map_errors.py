@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import hostile_texts, run_cli
-from .sets import example_city
+from .harness import run_cli
+from .sets import everything, example_city
 
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("map-errors")
     marker = tmp / "pwned"
-    # Not the formulas: a carriage return in a layer key would reach the error line
-    # raw (stripping control characters from terminal output is issue 11, item 5).
-    return example_city(tmp, " ".join(hostile_texts(marker).values())), marker, tmp
+    return example_city(tmp, everything(marker)), marker, tmp
 
 
 CASES = {
