@@ -11,7 +11,7 @@ import codecs
 import zipfile
 from pathlib import Path
 
-__all__ = ["describe", "not_utf8", "sniff", "zip_members"]
+__all__ = ["describe", "not_utf8", "sniff", "special", "zip_members"]
 
 _HEAD = 4096
 
@@ -62,6 +62,27 @@ _NAMES = {
     "legacy-text": "text that is not UTF-8",
     "binary": "binary data",
 }
+
+
+def special(path: Path) -> str | None:
+    """Return what ``path`` is when it exists but is neither a file nor a folder, else None.
+
+    Opening a named pipe blocks until something writes to it, and a device
+    can be read for ever: readers refuse both before opening them.
+    """
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
 
 
 def sniff(path: Path) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from localitygeo._sniff import special
 from localitygeo.errors import LocalityGeoError, ManifestError
 
 __all__ = ["brief", "flag", "number", "read_toml", "text", "unknown_keys"]
@@ -44,6 +45,8 @@ def read_toml(p: Path, error: type[LocalityGeoError], what: str) -> dict[str, An
     """
     if p.is_dir():
         raise error(f"is a folder, not a {what}", path=p)
+    if other := special(p):
+        raise error(f"is {other}, not a {what}", path=p)
     try:
         data = p.read_bytes()
     except FileNotFoundError:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from localitygeo._sniff import describe, not_utf8, sniff, zip_members
+from localitygeo._sniff import describe, not_utf8, sniff, special, zip_members
 from localitygeo.errors import ColumnError, DataError, InputError, format_codes, warn
 from localitygeo.numbers import looks_numeric, parse_numbers
 
@@ -136,6 +136,8 @@ def _read_table(p: Path, sheet: str | int | None) -> pd.DataFrame:
         raise InputError("file not found", path=p)
     if p.is_dir():
         raise InputError("is a folder, not a table", path=p)
+    if other := special(p):
+        raise InputError(f"is {other}, not a table", path=p)
     kind = sniff(p)
     if kind not in ("text", "gzip", "xlsx", "ole2"):
         raise InputError(_not_a_table(p, kind), path=p)

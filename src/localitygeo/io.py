@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from localitygeo._sniff import describe, not_utf8, sniff, zip_members
+from localitygeo._sniff import describe, not_utf8, sniff, special, zip_members
 from localitygeo.coordinates import coordinate_problem, feature_bounds, raise_problem
 from localitygeo.crs import parse_crs
 from localitygeo.errors import (
@@ -196,6 +196,8 @@ def _read_raw(
         raise InputError("file not found", path=p, layer=where)
     if p.is_dir() and p.suffix.lower() != ".gdb":
         raise InputError("is a folder, not a boundary file", path=p, layer=where)
+    if other := special(p):
+        raise InputError(f"is {other}, not a boundary file", path=p, layer=where)
     kind = sniff(p) if p.is_file() else "folder"
     if kind == "empty":
         raise InputError("the file is empty (0 bytes)", path=p, layer=where)

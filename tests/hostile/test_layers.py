@@ -337,3 +337,41 @@ REAL = [
 def test_every_shared_real_file_still_reads(shared_data, file, code):
     g = read_layer(shared_data / file, code)
     assert len(g) > 0 and g.crs.is_geographic
+
+
+# --- things that are not files at all ----------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["layer", "manifest", "data", "proposal"])
+def test_a_named_pipe_is_refused_not_waited_for(tmp_path, role):
+    """Opening a pipe blocks until something writes to it: refused before it is opened."""
+    folder = _one_layer_set(tmp_path / "set", "wards.geojson")
+    (folder / "wards.geojson").write_bytes(WARDS.read_bytes())
+    pipe = {
+        "layer": folder / "wards.geojson",
+        "manifest": folder / "boundaries.toml",
+        "data": tmp_path / "data.csv",
+        "proposal": tmp_path / "proposal.toml",
+    }[role]
+    pipe.unlink(missing_ok=True)
+    os.mkfifo(pipe)
+    args = {
+        "layer": ["validate", folder],
+        "manifest": ["validate", folder],
+        "data": [
+            "aggregate",
+            folder,
+            "--data",
+            pipe,
+            "--data-code",
+            "code",
+            "--from",
+            "ward",
+            "--to",
+            "ward",
+            "--extensive",
+            "x",
+        ],
+        "proposal": ["apply", folder, "--proposal", pipe, "-o", tmp_path / "out"],
+    }[role]
+    run_cli(*args, inputs=[folder], watch=[tmp_path], names=[pipe.name, "named pipe"], timeout=60)
