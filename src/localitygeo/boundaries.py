@@ -26,13 +26,14 @@ layer to the working CRS (recording that it did so in
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from localitygeo._tomlread import brief, flag, number, read_toml, text, unknown_keys
-from localitygeo.errors import CRSError, InputError, ManifestError
+from localitygeo.errors import CRSError, InputError, LocalityGeoWarning, ManifestError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -576,19 +577,27 @@ def read_boundaries(path: str | Path) -> BoundarySet:
 
     spec, p = read_manifest(path)
     frames: dict[str, gpd.GeoDataFrame] = {}
-    for key, ls in spec["layers"].items():
-        frames[key] = read_layer(
-            ls.path,
-            code=ls.code,
-            name=ls.name,
-            layer=ls.layer,
-            engine=ls.engine,
-            crs=ls.crs_in,
-            strict=False,
-            label=key,
-            check_crs=ls.check_crs,
-        )
     notes: list[str] = []
+    for key, ls in spec["layers"].items():
+        # what reading did (a file's CRS label corrected by crs_in) goes in the notes
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always", LocalityGeoWarning)
+            frames[key] = read_layer(
+                ls.path,
+                code=ls.code,
+                name=ls.name,
+                layer=ls.layer,
+                engine=ls.engine,
+                crs=ls.crs_in,
+                strict=False,
+                label=key,
+                check_crs=ls.check_crs,
+            )
+        for w in seen:
+            if issubclass(w.category, LocalityGeoWarning):
+                notes.append(str(w.message))
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if spec["crs"] is None:
         first_key = next(iter(frames))
         target = working_crs(frames[first_key])

@@ -77,7 +77,9 @@ def read_layer(
         this must agree with it, unless the declared CRS contradicts the
         coordinates and this one fits them (a GeoJSON file of British
         National Grid metres without a ``crs`` member, which GeoJSON reads
-        as WGS84): then this one is used, with a warning.
+        as WGS84): then this one is used, with a
+        :class:`~localitygeo.LocalityGeoWarning` (a note, in
+        :func:`~localitygeo.read_boundaries`).
     strict : bool, default True
         Raise on null or empty geometries, missing codes and duplicate codes.
         With ``strict=False`` they are kept so that
@@ -323,7 +325,8 @@ def _set_crs(
         raise_problem(problem, gdf, p, where)
     warn(
         f"{p}: layer '{where}': the file declares {declared.to_string()}, but its coordinates "
-        f"fit {given.to_string()}, which was given: read as {given.to_string()}"
+        f"fit {given.to_string()}, which was given: read as {given.to_string()}",
+        stacklevel=4,
     )
     return gdf.set_crs(given, allow_override=True)
 

@@ -161,7 +161,9 @@ def test_a_bare_feature_is_a_one_feature_layer(tmp_path):
     folder = _one_layer_set(tmp_path / "set", "../bare.geojson")
     _validate(folder, ["bare.geojson", "British National Grid", 'crs_in = "EPSG:27700"'])
     fixed = _one_layer_set(tmp_path / "fixed", "../bare.geojson", 'crs_in = "EPSG:27700"\n')
-    assert list(read_boundaries(fixed)["ward"]["code"]) == ["EXW01"]
+    bset = read_boundaries(fixed)
+    assert list(bset["ward"]["code"]) == ["EXW01"]
+    assert any("read as EPSG:27700" in note for note in bset.notes)  # said, in the report
 
 
 def test_a_bare_geometry_names_the_missing_attributes(tmp_path):
