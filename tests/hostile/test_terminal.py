@@ -96,3 +96,27 @@ def test_clean_leaves_no_control_character(text):
 
 def test_clean_shows_what_it_escapes():
     assert _terminal.clean("a\x1b[2Jb\r\u202ec\n\t") == "a\\x1b[2Jb\\r\\u202ec\\n\\t"
+
+
+def test_warnings_are_one_clean_line(monkeypatch, capsys):
+    import warnings
+
+    import click
+
+    from localitygeo import cli
+    from localitygeo.errors import warn
+
+    @click.command()
+    def noisy() -> None:
+        warn(f"codes {ANSI} and\nmore are not in the layer")
+        warnings.warn("a library's own warning\x07", UserWarning, stacklevel=1)
+
+    monkeypatch.setitem(cli._COMMANDS, "noisy", f"{__name__}:NOISY")
+    monkeypatch.setitem(globals(), "NOISY", noisy)
+    assert cli.main(["noisy"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "localitygeo: warning: codes \\x1b[31mRED\\x1b[0m\\x07PWNED and\\nmore are not in "
+        "the layer",
+        "localitygeo: warning: UserWarning: a library's own warning\\x07",
+    ]

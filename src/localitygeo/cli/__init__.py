@@ -78,13 +78,15 @@ def main(argv: list[str] | None = None) -> Any:
         The exit code.
     """
     from localitygeo._terminal import clean
+    from localitygeo.cli._echo import warnings_as_lines
     from localitygeo.cli._signals import run_interruptible
     from localitygeo.errors import LocalityGeoError
 
     try:
-        rv = run_interruptible(
-            lambda: cli.main(args=argv, prog_name="localitygeo", standalone_mode=False)
-        )
+        with warnings_as_lines():
+            rv = run_interruptible(
+                lambda: cli.main(args=argv, prog_name="localitygeo", standalone_mode=False)
+            )
     except LocalityGeoError as exc:
         click.echo(f"localitygeo: error: {clean(exc)}", err=True)
         return 2
