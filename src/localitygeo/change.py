@@ -36,6 +36,7 @@ class _Work:
         self.frames: dict[str, gpd.GeoDataFrame] = dict(bset.layers)
         self.built_from: dict[str, str] = dict(bset.built_from)
         self.dirty: set[str] = set()
+        self.moved: set[str] = set()  # layers whose units gained or lost blocks
         self.copied: set[str] = set()
         self.notes: list[str] = []
         self.op: Operation | None = None
@@ -122,6 +123,7 @@ class _Work:
         before = set(bl.loc[mask, layer])
         bl.loc[mask, layer] = to
         self.dirty.add(layer)
+        self.moved.add(layer)
         left = set(bl[layer])
         emptied = sorted(before - left - {to} - may_empty)
         if emptied:
@@ -153,9 +155,56 @@ class _Work:
             rebuilt.add(key)
         self.dirty.clear()
 
+    def rebase(self, layer: str, blocks: str) -> None:
+        """Rebuild ``layer`` from ``blocks`` (as :meth:`BoundarySet.with_blocks` does)."""
+        self.frame(blocks)
+        self.rebuild()
+        was = self.built_from.get(layer)
+        current = replace(self.bset, layers=dict(self.frames), built_from=dict(self.built_from))
+        current = current.with_blocks(layer, blocks)
+        self.frames, self.built_from = dict(current.layers), dict(current.built_from)
+        self.copied.clear()
+        self.moved.add(layer)
+        self.notes.append(
+            f"layer '{layer}' rebuilt from '{blocks}' blocks"
+            + (f" (it was built from '{was}')" if was else "")
+        )
+
+    def drop_stale(self) -> None:
+        """Drop columns naming a changed layer's units that no longer say how they nest.
+
+        A column named after another layer holds that layer's codes (a
+        lookup kept with the units). Unless it is the assignment a layer is
+        built from, it is stale once either layer's units changed: blocks
+        moved, or the layer is built from one whose blocks moved.
+        """
+        changed = set(self.moved)
+        for key in order_built(self.built_from):
+            if self.built_from[key] in changed:
+                changed.add(key)
+        for key in list(self.frames):
+            frame = self.frames[key]
+            stale = [
+                c
+                for c in frame.columns
+                if c in self.frames
+                and c != key
+                and self.built_from.get(c) != key
+                and (c in changed or key in changed)
+            ]
+            if stale:
+                self.frames[key] = frame.drop(columns=stale)
+                self.notes.append(
+                    f"layer '{key}': dropped column(s) {', '.join(map(str, stale))}, "
+                    "which the change made stale"
+                )
+
 
 def _reassign(w: _Work, op: Operation) -> None:
     layer, to, blocks = op["layer"], op["to"], list(op["blocks"])
+    blocks_layer = op.get("blocks_layer")
+    if blocks_layer is not None and w.built_from.get(layer) != blocks_layer:
+        w.rebase(layer, blocks_layer)
     below = w.blocks_of(layer)
     if op.get("from") is not None:
         w.need_units(layer, [op["from"]])
@@ -283,12 +332,10 @@ def _realign(w: _Work, op: Operation) -> None:
     from localitygeo.realign import realign
 
     layer, to = op["layer"], op["to"]
+    if op.get("blocks") is not None and w.built_from.get(layer) != op["blocks"]:
+        w.rebase(layer, op["blocks"])
     w.rebuild()
     current = replace(w.bset, layers=dict(w.frames), built_from=dict(w.built_from))
-    if op.get("blocks") is not None and w.built_from.get(layer) != op["blocks"]:
-        current = current.with_blocks(layer, op["blocks"])
-        w.frames, w.built_from = dict(current.layers), dict(current.built_from)
-        w.copied.clear()
     w.blocks_of(layer)
     sub = realign(current, layer, to, population=op.get("population", "population"))
     w.notes.append(
@@ -342,6 +389,7 @@ def apply(boundary_set: BoundarySet, proposal: Proposal | str | Path) -> Boundar
         _HANDLERS[op.op](w, op)
     w.op = None
     w.rebuild()
+    w.drop_stale()
     return replace(
         boundary_set,
         name=f"{boundary_set.name}, after '{proposal.name}'",

@@ -20,6 +20,7 @@ name, a description and an ordered list of operations::
     [[operations]]
     op = "reassign"           # blocks from one unit to another
     layer = "neighbourhood"
+    blocks_layer = "small_area"   # optional: the layer the blocks are from
     blocks = ["EXA0001", "EXA0002"]
     to = "EXN05"
 
@@ -67,7 +68,7 @@ OPERATIONS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "move": ({"layer": _STR, "unit": _STR, "to": _STR}, {"parent": _STR, "reason": _STR}),
     "reassign": (
         {"layer": _STR, "blocks": _LIST, "to": _STR},
-        {"from": _STR, "new": _BOOL, "name": _STR, "reason": _STR},
+        {"blocks_layer": _STR, "from": _STR, "new": _BOOL, "name": _STR, "reason": _STR},
     ),
     "merge": ({"layer": _STR, "units": _LIST, "into": _STR}, {"name": _STR, "reason": _STR}),
     "split": ({"layer": _STR, "unit": _STR, "parts": _PARTS}, {"reason": _STR}),
@@ -129,6 +130,10 @@ class Proposal:
         For proposals made by :func:`localitygeo.realign`: one row per block
         to move (``block``, ``from_unit``, ``to_unit``, ``parent``,
         ``population``, ``area_m2``, ``reason``).
+    summary : tuple of str
+        For proposals made by :func:`localitygeo.realign`: plain-language
+        sentences (how nesting was judged, people moved, balance before and
+        after, warnings). Not written to the file (the description is).
     """
 
     name: str
@@ -136,6 +141,7 @@ class Proposal:
     operations: tuple[Operation, ...] = ()
     path: Path | None = None
     moves: pd.DataFrame | None = field(default=None, compare=False)
+    summary: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], path: str | Path | None = None) -> Proposal:
