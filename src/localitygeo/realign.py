@@ -2,11 +2,13 @@
 
 This is the change Plymouth's 2011 review recommended: move neighbourhood
 boundaries onto ward boundaries. Units (neighbourhoods) are unions of blocks
-(small areas); each block lies in one parent (ward). :func:`realign` gives
-each unit a *home* parent — the one holding most of its population — and
-moves every block lying in another parent to a neighbouring unit whose home
-is that parent. A piece with no such neighbour becomes a new unit named after
-its parent (flagged ``new``). The result is a
+(small areas); each block lies in one parent (ward), the one holding most of
+its area, as a nesting rule with ``by = "blocks"`` judges it.
+:func:`realign` gives each unit a *home* parent — the one holding most of
+its population — and moves every block lying in another parent to a
+neighbouring unit whose home is that parent; a large piece, or one with no
+such neighbour, becomes a new unit named after its parent (flagged ``new``).
+The result is a
 :class:`~localitygeo.proposal.Proposal` of ``reassign`` operations, which
 :func:`localitygeo.apply` carries out; :func:`diff` reports what moved and
 how each unit changed.
@@ -14,22 +16,36 @@ how each unit changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from localitygeo import blocks as _blocks
+from localitygeo._realign_plan import (
+    BALANCE_WARNING,
+    MIN_NEW_SHARE,
+    MOVE_COLUMNS,
+    Plan,
+    distinct,
+    plan_moves,
+)
 from localitygeo.boundaries import BoundarySet
-from localitygeo.errors import ColumnError, ManifestError
-from localitygeo.numbers import layer_numbers, parse_numbers
+from localitygeo.errors import ManifestError, format_codes
+from localitygeo.numbers import parse_numbers
 from localitygeo.proposal import Operation, Proposal
 
-__all__ = ["Diff", "apply_moves", "block_assignment", "diff", "realign"]
-
-MOVE_COLUMNS = ["block", "from_unit", "to_unit", "parent", "population", "area_m2", "reason"]
+__all__ = [
+    "BALANCE_WARNING",
+    "MIN_NEW_SHARE",
+    "MOVE_COLUMNS",
+    "Diff",
+    "apply_moves",
+    "block_assignment",
+    "diff",
+    "realign",
+]
 
 
 @dataclass(frozen=True)
@@ -86,85 +102,6 @@ def _blocks_layer(layer: str, blocks: str | None, *sets: BoundarySet) -> str:
     )
 
 
-def _adjacency(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    a, b = shapely.STRtree(geoms).query(geoms, predicate="touches")
-    shared = shapely.length(shapely.intersection(geoms[a], geoms[b]))
-    keep = shared > 0  # an edge, not a single point
-    return a[keep], b[keep]
-
-
-def _join_neighbours(
-    stray: np.ndarray,
-    new_unit: np.ndarray,
-    parent: np.ndarray,
-    home: pd.Series,
-    a: np.ndarray,
-    n: np.ndarray,
-    reason: np.ndarray,
-    why: Callable[[int, str], str],
-    *,
-    other_unit: bool = False,
-) -> None:
-    """Give stray blocks, wave by wave, to the neighbouring unit at home in their parent.
-
-    Each wave gives every stray block touching a settled block of such a unit
-    to the unit it shares most edges with (ties by code). ``stray`` is
-    cleared for the blocks placed; ``new_unit`` and ``reason`` are updated
-    in place. With ``other_unit`` the neighbour must be another unit.
-    """
-    while stray.any():
-        home_of = home.reindex(new_unit).to_numpy(dtype=object)
-        ok = stray[a] & ~stray[n] & (parent[a] == parent[n]) & (home_of[n] == parent[n])
-        if other_unit:
-            ok &= new_unit[a] != new_unit[n]
-        if not ok.any():
-            return
-        cand = pd.DataFrame({"block": a[ok], "unit": new_unit[n[ok]]})
-        votes = cand.groupby(["block", "unit"]).size().reset_index(name="k")
-        votes = votes.sort_values(["block", "k", "unit"], ascending=[True, False, True])
-        pick = votes.drop_duplicates("block")
-        idx = pick["block"].to_numpy()
-        new_unit[idx] = pick["unit"].to_numpy()
-        reason[idx] = [why(i, u) for i, u in zip(idx, new_unit[idx], strict=True)]
-        stray[idx] = False
-
-
-def _components(label: np.ndarray, a: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Return a component id per block: blocks joined by edges within one label.
-
-    Minimum-label propagation with pointer jumping, vectorised over edges.
-    """
-    comp = np.arange(len(label))
-    same = label[a] == label[n]
-    ea, en = a[same], n[same]
-    while True:
-        nxt = comp.copy()
-        np.minimum.at(nxt, ea, comp[en])
-        nxt = nxt[nxt]
-        if (nxt == comp).all():
-            return comp
-        comp = nxt
-
-
-def _part_counts(unit: np.ndarray, a: np.ndarray, n: np.ndarray) -> pd.Series:
-    comp = _components(unit, a, n)
-    return pd.Series(comp).groupby(unit).nunique()
-
-
-def _cut_off(
-    new_unit: np.ndarray, weight: np.ndarray, a: np.ndarray, n: np.ndarray, before: pd.Series
-) -> np.ndarray:
-    """Blocks in pieces a unit did not have before (all but its heaviest pieces)."""
-    comp = _components(new_unit, a, n)
-    pieces = pd.DataFrame({"unit": new_unit, "comp": comp, "w": weight})
-    per = pieces.groupby(["unit", "comp"])["w"].sum().reset_index()
-    per = per.sort_values(["unit", "w", "comp"], ascending=[True, False, True])
-    per["rank"] = per.groupby("unit").cumcount()
-    allowed = before.reindex(per["unit"]).fillna(1).to_numpy()
-    extra = set(per.loc[per["rank"].to_numpy() >= allowed, "comp"])
-    return np.isin(comp, list(extra))
-
-
 def realign(
     bset: BoundarySet,
     layer: str,
@@ -172,8 +109,18 @@ def realign(
     blocks: str | None = None,
     *,
     population: str = "population",
+    min_new: float | None = None,
+    keep: str | None = None,
+    balance_warning: float = BALANCE_WARNING,
 ) -> Proposal:
     """Propose block moves that make every unit of ``layer`` nest in ``to``.
+
+    Nesting is judged by blocks, as a ``[[nesting]]`` rule with
+    ``by = "blocks"`` judges it (:func:`localitygeo.judge_nesting`): each
+    block counts wholly towards the parent holding most of its area, and a
+    unit nests when all its blocks' parent is the same. After
+    :func:`localitygeo.apply` of the proposal on ``bset``, such a rule
+    reports no unit of ``layer`` not nested in ``to``.
 
     Parameters
     ----------
@@ -184,51 +131,166 @@ def realign(
     blocks : str, optional
         The layer of blocks. Default: the one ``layer`` is built from (a
         manifest's ``blocks = ...``). When given for a layer that is not
-        built from it, each block's unit is its column named ``layer`` or
-        its best-fit unit.
+        built from it, ``layer`` is first rebuilt from these blocks (each
+        block's unit is its column named ``layer`` or its best-fit unit), as
+        :func:`localitygeo.apply` does too: the proposal's operations say so
+        (``blocks_layer``).
     population : str, default "population"
-        Column of the blocks to minimise the population moved; area when
-        the column is absent.
+        Column of the blocks to minimise the population moved and to
+        measure balance; area when the column is absent (the summary says
+        so).
+    min_new : float, optional
+        A piece cut off a straddling unit joins a neighbouring unit at home
+        in its parent, unless it holds at least ``min_new`` people (square
+        metres without a population column): then it becomes a new unit.
+        Default: :data:`MIN_NEW_SHARE` (half) of the mean unit's. A piece
+        with no such neighbour becomes a new unit whatever its size.
+    keep : str, optional
+        A layer whose units every block keeps (``"locality"``): a block
+        only ever moves to a unit in the same unit of ``keep``, so that
+        layer's boundaries do not move.
+    balance_warning : float, default 0.10
+        The summary warns when the share of units more than 10% from the
+        mean population grows by more than this.
 
     Returns
     -------
     Proposal
         ``reassign`` operations, one per pair of units (a new unit's first
-        one with ``new = true``), each with its ``reason``; ``.moves`` lists
-        every block moved: ``block``, ``from_unit``, ``to_unit``, ``parent``
-        (the parent the block lies in), ``population``, ``area_m2`` and
-        ``reason``. It has no operation when the layer already nests, so a
-        second run on the realigned set proposes nothing.
+        one with ``new = true`` and a distinct ``name``), each with its
+        ``reason`` and ``blocks_layer``; ``.moves`` lists every block moved:
+        ``block``, ``from_unit``, ``to_unit``, ``parent`` (the parent the
+        block lies in), ``population`` (NaN without a population column),
+        ``area_m2`` and ``reason``; ``.summary`` (also the description) says
+        how nesting was judged, the people moved and the balance before and
+        after. It has no operation when the layer already nests, so a second
+        run on the realigned set proposes nothing.
 
     Raises
     ------
     ManifestError
-        ``blocks`` is not given and ``layer`` is not built from blocks.
+        ``blocks`` is not given and ``layer`` is not built from blocks, or
+        ``keep`` is not another layer.
+    ColumnError
+        ``population`` is not ``"population"`` and the blocks lack it.
     """
     blocks = _blocks_layer(layer, blocks, bset)
-    moves = _moves(bset, layer, to, blocks, population)
+    for key in (layer, to, blocks, *((keep,) if keep else ())):
+        bset[key]
+    if keep is not None and keep in (layer, blocks):
+        raise ManifestError(
+            f"keep = '{keep}' must be a layer above '{layer}' (such as its localities)",
+            path=bset.path,
+            layer=keep,
+        )
+    work = bset if bset.built_from.get(layer) == blocks else bset.with_blocks(layer, blocks)
+    plan = plan_moves(work, layer, to, blocks, population, min_new, keep)
+    summary = _summary(plan, layer, to, blocks, population, keep, balance_warning)
     return Proposal(
         name=f"Realign {layer} onto {to}",
-        description=(
-            f"Moves {len(moves)} {blocks} block(s) so that every {layer} lies in one {to}."
-        ),
-        operations=_as_operations(bset, moves, layer, to),
-        moves=moves,
+        description="\n".join(summary),
+        operations=_as_operations(work, plan.moves, layer, to, blocks),
+        moves=plan.moves,
+        summary=tuple(summary),
     )
 
 
+def _share_off(size: pd.Series) -> tuple[float, float]:
+    """Share of units more than the variance threshold from the mean, and the largest deviation."""
+    from localitygeo.impact import VARIANCE_THRESHOLD
+
+    mean = size.mean()
+    if not len(size) or not mean > 0:
+        return float("nan"), float("nan")
+    dev = (size / mean - 1).abs()
+    return float((dev > VARIANCE_THRESHOLD).mean()), float(dev.max())
+
+
+def _summary(
+    plan: Plan,
+    layer: str,
+    to: str,
+    blocks: str,
+    population: str,
+    keep: str | None,
+    balance_warning: float,
+) -> list[str]:
+    moves = plan.moves
+    judged = (
+        f"judged by blocks (each {blocks} block wholly in the {to} holding most of its area; "
+        f'a nesting rule {layer}->{to} with by = "blocks" judges the same)'
+    )
+    if moves.empty:
+        return [f"Every {layer} already lies in one {to}, {judged}: nothing to move."]
+    amount = (
+        f"{moves['population'].sum():,.0f} people"
+        if plan.by_population
+        else f"{moves['area_m2'].sum() / 10_000:,.1f} ha"
+    )
+    out = [
+        f"Moves {len(moves)} {blocks} block(s) ({amount}) out of "
+        f"{moves['from_unit'].nunique()} {layer} unit(s) so that every {layer} lies in one "
+        f"{to}, {judged}."
+    ]
+    if not plan.by_population:
+        out.append(
+            f"Layer '{blocks}' has no '{population}' column: blocks are weighed by area, "
+            "and balance below is of area, not people."
+        )
+    if plan.new_units:
+        unit = "people" if plan.by_population else "m²"
+        big = [u for u in plan.new_units if u not in plan.small_new]
+        parts = []
+        if big:
+            parts.append(
+                f"{len(big)} piece(s) of at least {plan.min_new:,.0f} {unit} (min_new) "
+                f"become units of their own ({format_codes(big)})"
+            )
+        if plan.small_new:
+            where = f"{to} and {keep}" if keep else to
+            parts.append(
+                f"{len(plan.small_new)} smaller piece(s) have no neighbouring {layer} at home "
+                f"in their {where} ({format_codes(plan.small_new)})"
+            )
+        out.append(f"{len(plan.new_units)} new {layer} unit(s): {'; '.join(parts)}.")
+    if keep:
+        out.append(f"Every block stays in its {keep}: no {keep} boundary moves.")
+    what = "population" if plan.by_population else "area"
+    share_b, dev_b = _share_off(plan.size_before)
+    share_a, dev_a = _share_off(plan.size_after)
+    out.append(
+        f"{layer.capitalize()} units more than 10% from the mean {what}: {share_b:.0%} before, "
+        f"{share_a:.0%} after (largest deviation {dev_b:.0%} before, {dev_a:.0%} after)."
+    )
+    if share_a - share_b > balance_warning:
+        out.append(
+            f"Warning: balance gets worse: {100 * (share_a - share_b):.0f} more percentage "
+            f"points of {layer} units are more than 10% from the mean {what} "
+            f"(warning beyond {100 * balance_warning:.0f})."
+        )
+    if plan.straddling:
+        out.append(
+            f"{plan.straddling} {blocks} block(s) themselves lie in more than one {to} "
+            f'(validate\'s block-straddles): judged by area (by = "area"), {layer} units '
+            "holding them may still not nest."
+        )
+    return out
+
+
 def _as_operations(
-    bset: BoundarySet, moves: pd.DataFrame, layer: str, to: str
+    bset: BoundarySet, moves: pd.DataFrame, layer: str, to: str, blocks: str
 ) -> tuple[Operation, ...]:
     """Group moved blocks into one reassign operation per (from unit, to unit)."""
     if moves.empty:
         return ()
     existing = set(bset[layer]["code"])
+    names = set(bset[layer]["name"].dropna().astype(str)) if "name" in bset[layer] else set()
     parents = bset[to].set_index("code")
     ops: list[Operation] = []
     for (src, dst), group in moves.groupby(["from_unit", "to_unit"], sort=False):
         params: dict[str, object] = {
             "layer": layer,
+            "blocks_layer": blocks,
             "blocks": group["block"].tolist(),
             "from": src,
             "to": dst,
@@ -237,93 +299,11 @@ def _as_operations(
             parent = group["parent"].iloc[0]
             pname = parents["name"].get(parent) if "name" in parents.columns else None
             params["new"] = True
-            params["name"] = f"{pname or parent} (new {layer})"
+            params["name"] = distinct(f"{pname or parent} (new {layer})", names, " ")
             existing.add(dst)
         params["reason"] = group["reason"].iloc[0]
         ops.append(Operation("reassign", params, position=len(ops) + 1))
     return tuple(ops)
-
-
-def _moves(bset: BoundarySet, layer: str, to: str, blocks: str, population: str) -> pd.DataFrame:
-    b = bset[blocks].reset_index(drop=True)
-    unit = block_assignment(bset, blocks, layer).reindex(b["code"]).to_numpy(dtype=object)
-    parent = block_assignment(bset, blocks, to).reindex(b["code"]).to_numpy(dtype=object)
-    geoms = np.asarray(b.geometry.array, dtype=object)
-    area = shapely.area(geoms)
-    if population in b.columns:
-        pop = np.nan_to_num(layer_numbers(b, population, blocks, bset.path), nan=0.0)
-    elif population != "population":
-        raise ColumnError(f"blocks have no column '{population}'", layer=blocks)
-    else:
-        pop = np.zeros(len(b))
-    weight = np.where(pop > 0, pop, 0) + area * 1e-9  # area decides where nobody lives
-    frame = pd.DataFrame({"unit": unit, "parent": parent, "w": weight})
-    totals = frame.groupby(["unit", "parent"])["w"].sum().reset_index()
-    totals = totals.sort_values(["unit", "w", "parent"], ascending=[True, False, True])
-    home = totals.drop_duplicates("unit").set_index("unit")["parent"]
-    a, n = _adjacency(geoms)
-    new_unit = unit.copy()
-    reason = np.full(len(b), "", dtype=object)
-    stray = parent != home.reindex(new_unit).to_numpy()
-    parts_before = _part_counts(unit, a, n)
-    _join_neighbours(
-        stray,
-        new_unit,
-        parent,
-        home,
-        a,
-        n,
-        reason,
-        lambda i, u: (
-            f"lies in {to} {parent[i]}, outside {layer} {unit[i]}'s {to} {home[unit[i]]}; "
-            f"joins neighbouring {layer} {u}"
-        ),
-    )
-    # Pieces with no neighbour at home in their parent become new units, one
-    # per connected piece.
-    if stray.any():
-        pieces = _components(np.where(stray, unit + "\x00" + parent, ""), a, n)
-        for k, root in enumerate(pd.unique(pieces[stray])):
-            members = np.flatnonzero(stray & (pieces == root))
-            i = members[0]
-            base = f"{unit[i]}-{parent[i]}"
-            created = base if base not in set(new_unit) else f"{base}-{k + 1}"
-            new_unit[members] = created
-            reason[members] = (
-                f"lies in {to} {parent[i]} where no neighbouring {layer} is at home; "
-                f"forms new {layer} {created}"
-            )
-            home[created] = parent[i]
-    # A unit that lost a bridge may fall apart: its cut-off pieces join a
-    # neighbouring unit at home in the same parent.
-    for _ in range(10):
-        cut = _cut_off(new_unit, weight, a, n, parts_before)
-        if not cut.any():
-            break
-        was = new_unit.copy()
-
-        def cut_reason(i: int, u: str, was: np.ndarray = was) -> str:
-            return (
-                f"cut off from the rest of {layer} {was[i]} once straddling blocks moved; "
-                f"joins neighbouring {layer} {u} in the same {to}"
-            )
-
-        _join_neighbours(cut, new_unit, parent, home, a, n, reason, cut_reason, other_unit=True)
-        if (new_unit == was).all():
-            break
-    moved = np.flatnonzero(new_unit != unit)
-    return pd.DataFrame(
-        {
-            "block": b["code"].to_numpy(dtype=object)[moved],
-            "from_unit": unit[moved],
-            "to_unit": new_unit[moved],
-            "parent": parent[moved],
-            "population": pop[moved],
-            "area_m2": area[moved],
-            "reason": reason[moved],
-        },
-        columns=MOVE_COLUMNS,
-    )
 
 
 def apply_moves(bset: BoundarySet, layer: str, blocks: str, moves: pd.DataFrame) -> BoundarySet:
@@ -332,21 +312,32 @@ def apply_moves(bset: BoundarySet, layer: str, blocks: str, moves: pd.DataFrame)
     A lower-level companion of :func:`localitygeo.apply` for a table of moves
     (``block``, ``to_unit``, ``parent``) such as ``realign(...).moves``. Unit
     geometry is the union of its blocks, so neighbours share edges exactly.
-    New units (codes absent before) are named after the parent in ``moves``
-    and flagged ``new``. Only ``layer`` and ``blocks`` change; use
-    :func:`localitygeo.apply` to rebuild the layers built from ``layer`` too.
-    The input set is not modified.
+    New units (codes absent before) take the attributes of the unit their
+    first block leaves (its locality, say), a distinct name after the parent
+    in ``moves``, and ``new = True``; other units keep their attributes and
+    order, so layers built from ``layer`` still find their column. Only
+    ``layer`` and ``blocks`` change; use :func:`localitygeo.apply` to rebuild
+    the layers built from ``layer`` too. The input set is not modified.
     """
     assignment = block_assignment(bset, blocks, layer).copy()
     assignment.loc[moves["block"].to_numpy()] = moves["to_unit"].to_numpy()
-    order = sorted(set(assignment))
-    old = bset[layer].set_index("code")
-    parent_of_new = moves.drop_duplicates("to_unit").set_index("to_unit")["parent"]
-    names = [
-        old["name"].get(c) if c in old.index else f"New {layer} in {parent_of_new[c]}"
-        for c in order
-    ]
-    units = pd.DataFrame({"code": order, "name": names, "new": [c not in old.index for c in order]})
+    frame = bset[layer]
+    attrs = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
+    if "new" not in attrs.columns:
+        attrs["new"] = False
+    used = set(assignment)
+    kept = attrs.loc[attrs["code"].isin(used)]
+    fresh = [c for c in pd.unique(moves["to_unit"]) if c not in set(attrs["code"])]
+    first = moves.drop_duplicates("to_unit").set_index("to_unit")
+    names = set(attrs["name"].dropna().astype(str)) if "name" in attrs else set()
+    rows = []
+    for code in fresh:
+        like = attrs.loc[attrs["code"] == first.loc[code, "from_unit"]].iloc[[0]].copy()
+        like["code"] = code
+        like["name"] = distinct(f"New {layer} in {first.loc[code, 'parent']}", names, " ")
+        like["new"] = True
+        rows.append(like)
+    units = pd.concat([kept, *rows], ignore_index=True)
     assigned = bset[blocks].assign(**{layer: assignment.reindex(bset[blocks]["code"]).to_numpy()})
     out = _blocks.build_from_blocks(assigned, layer, units, layer=layer, source=bset.source)
     blocks_layer = bset[blocks].copy()
@@ -371,9 +362,11 @@ def diff(
     layer : str
         The layer to compare.
     blocks : str, optional
-        Its blocks (default: the layer it is built from in ``before``).
+        Its blocks (default: the layer it is built from in ``after``, else in
+        ``before``).
     population : str, default "population"
-        Column of the blocks counted as population (zero when absent).
+        Column of the blocks counted as population (NaN when absent: unknown,
+        not zero).
 
     Returns
     -------
@@ -384,14 +377,14 @@ def diff(
         percentage change and ``status`` (``"new"``, ``"removed"``,
         ``"changed"`` or ``"unchanged"``).
     """
-    blocks = _blocks_layer(layer, blocks, before, after)
+    blocks = _blocks_layer(layer, blocks, after, before)
     a = block_assignment(before, blocks, layer)
     b = block_assignment(after, blocks, layer).reindex(a.index)
     blk = before[blocks].set_index("code").loc[a.index]
     pop = (
         parse_numbers(blk[population], population, layer=blocks, path=before.path).fillna(0)
         if population in blk.columns
-        else pd.Series(0.0, index=a.index)
+        else pd.Series(np.nan, index=a.index)
     )
     area = blk.geometry.area
     moved_mask = (a != b).to_numpy()
@@ -404,11 +397,13 @@ def diff(
             "area_m2": area[moved_mask].to_numpy(),
         }
     )
-    pb = pop.groupby(a).sum().rename("population_before")
-    pa = pop.groupby(b).sum().rename("population_after")
+    pb = pop.groupby(a).sum(min_count=1).rename("population_before")
+    pa = pop.groupby(b).sum(min_count=1).rename("population_after")
     ab = area.groupby(a).sum().rename("area_before")
     aa = area.groupby(b).sum().rename("area_after")
-    units = pd.concat([pb, pa, ab, aa], axis=1).fillna(0.0)
+    units = pd.concat([pb, pa, ab, aa], axis=1)
+    known = population in blk.columns
+    units = units.fillna({c: 0.0 for c in units.columns if known or c.startswith("area")})
     units["population_change"] = units["population_after"] - units["population_before"]
     units["population_change_pct"] = np.where(
         units["population_before"] > 0,

@@ -21,6 +21,19 @@ import click
     help="Column of the blocks whose moves are kept smallest (area when absent).",
 )
 @click.option(
+    "--min-new",
+    type=float,
+    default=None,
+    help="A cut-off piece becomes a new unit only with at least this many people "
+    "(square metres without a population column); smaller pieces join a neighbour. "
+    "Default: half the mean unit's.",
+)
+@click.option(
+    "--keep",
+    default=None,
+    help="Layer whose boundaries stay fixed (e.g. locality): no block moves across one.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -28,12 +41,22 @@ import click
     help="Proposal file (TOML) to write, e.g. boundaries/<set>/proposals/realign.toml.",
 )
 def realign(
-    path: Path, layer: str, to: str, blocks: str | None, population: str, output: Path
+    path: Path,
+    layer: str,
+    to: str,
+    blocks: str | None,
+    population: str,
+    min_new: float | None,
+    keep: str | None,
+    output: Path,
 ) -> int:
     """Propose the block moves that make every unit of --layer lie in one unit of --to.
 
-    The proposal lists one reassign operation per pair of units, each with its
-    reason; review or edit it, then run `localitygeo impact`.
+    Nesting is judged by blocks (each block wholly in the unit of --to holding
+    most of its area), as a nesting rule with by = "blocks" judges it. The
+    proposal lists one reassign operation per pair of units, each with its
+    reason; its description says what moves and the balance before and after.
+    Review or edit it, then run `localitygeo impact` or `localitygeo apply`.
     """
     from localitygeo._outputs import check_outputs
 
@@ -45,15 +68,12 @@ def realign(
     from localitygeo.realign import realign as propose
 
     bset = read_boundaries(path)
-    proposal = propose(bset, layer, to, blocks, population=population)
+    proposal = propose(bset, layer, to, blocks, population=population, min_new=min_new, keep=keep)
     if not proposal.operations:
         say(f"every {layer} already lies in one {to}: nothing to propose")
         return 0
     write_text_atomic(output, proposal.to_toml())
-    moves = proposal.moves
-    assert moves is not None
-    say(
-        f"{len(moves)} block(s), {moves['population'].sum():,.0f} people, in "
-        f"{len(proposal.operations)} operation(s); wrote {output}"
-    )
+    for line in proposal.summary:
+        say(line)
+    say(f"{len(proposal.operations)} operation(s); wrote {output}")
     return 0

@@ -139,10 +139,12 @@ def change_map(
     pane_title = (
         before.specs[layer].title if layer in before.specs else layer.replace("_", " ").title()
     )
-    population = float(pd.to_numeric(diff.moved["population"], errors="coerce").sum())
+    people = pd.to_numeric(diff.moved["population"], errors="coerce")
     plural = "s" if len(moved) != 1 else ""
+    # no population column: say so rather than count nobody
+    population = _fmt(float(people.sum())) if people.notna().any() else "unknown"
     summary = (
-        f"{len(moved):,} block{plural} moved, population {_fmt(population)}"
+        f"{len(moved):,} block{plural} moved, population {population}"
         if len(moved)
         else "No block moved"
     )
