@@ -8,8 +8,11 @@ layer, on the measures officers and boundary commissions report:
   Local Government Boundary Commission for England reports electoral
   variance (any column can stand in for electorate);
 - **Polsby-Popper compactness**, 4πA / P², 1 for a circle;
-- **how many parent units** each unit is split across (each block counted in
-  its own parent), for every nesting rule the layer is the child of;
+- **units not nested** in one parent unit, for every nesting rule the layer
+  is the child of, judged as ``validate`` judges that rule
+  (:func:`localitygeo.judge_nesting`, by area or by blocks): metric
+  ``split:<parent>`` before and after is the number of ``not-nested``
+  findings ``validate`` reports for the rule on the set before and after;
 - chosen **indicators** as population-weighted means per unit (through
   :func:`localitygeo.aggregate`) and the **between-unit share** of their
   inequality (Theil T, :func:`localitygeo.theil_decomposition`);
@@ -32,12 +35,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from localitygeo.blocks import block_assignment, finest_assignment
+from localitygeo.blocks import finest_assignment
 from localitygeo.errors import ColumnError, ManifestError
+from localitygeo.judgement import judge_nesting
 from localitygeo.numbers import layer_numbers, parse_numbers
+from localitygeo.overlay import OverlapCache
 
 if TYPE_CHECKING:
-    from localitygeo.boundaries import BoundarySet
+    from localitygeo.boundaries import BoundarySet, NestingRule
+    from localitygeo.judgement import NestingJudgement
     from localitygeo.proposal import Proposal
 
 __all__ = ["VARIANCE_THRESHOLD", "Impact", "impact", "polsby_popper"]
@@ -80,8 +86,11 @@ class Impact:
     layers : list of str
         The layers compared.
     metrics : pandas.DataFrame
-        One row per layer and measure: ``layer``, ``metric``, ``before``,
-        ``after``, ``change``.
+        One row per layer and measure: ``layer``, ``id`` (stable: ``units``,
+        ``mean_population``, ``share_off_mean_10pct``, ``max_deviation``,
+        ``mean_polsby_popper``, ``min_polsby_popper``, ``split:<parent>``,
+        ``range:<indicator>``, ``between_share:<indicator>``), ``metric``
+        (its label), ``before``, ``after``, ``change``.
     units : dict of str to pandas.DataFrame
         Per layer, one row per unit (before or after) with name, population,
         area, deviation, compactness, parents and indicators before and after,
@@ -141,6 +150,7 @@ class _State:
     area: pd.Series
     compactness: pd.Series
     parents: dict[str, pd.Series] = field(default_factory=dict)
+    judged: dict[str, NestingJudgement] = field(default_factory=dict)
     indicators: dict[str, pd.Series] = field(default_factory=dict)
     between: dict[str, float] = field(default_factory=dict)
 
@@ -150,9 +160,9 @@ def _measure(
     layer: str,
     pop_col: str | None,
     indicators: list[str],
-    fits: dict[tuple[str, int], pd.Series],
+    cache: OverlapCache,
 ) -> _State:
-    """Measure one side of ``layer``; ``fits`` caches blocks' best-fit parents across sides."""
+    """Measure one side of ``layer``; ``cache`` keeps overlaps for the other side."""
     from localitygeo.aggregate import aggregate
     from localitygeo.inequality import theil_decomposition
 
@@ -175,21 +185,11 @@ def _measure(
         area=pd.Series(shapely.area(geoms), index=codes),
         compactness=pd.Series(polsby_popper(geoms), index=codes),
     )
-    for rule in bset.nesting:
-        if rule.child != layer or rule.parent == layer:
-            continue
-        if rule.parent in bset.built_from:
-            _, parent_of = finest_assignment(bset.layers, bset.built_from, rule.parent)
-        else:
-            # apply never moves the finest blocks' geometry, and an unchanged parent
-            # layer is the same frame before and after: fit each pair once
-            key = (finest, id(bset[rule.parent]))
-            if key not in fits:
-                fits[key] = block_assignment(blocks, bset[rule.parent], rule.parent)
-            parent_of = fits[key]
-        frame = pd.DataFrame({"unit": of_block.to_numpy(), "parent": parent_of.to_numpy()})
-        count = frame.dropna().groupby("unit")["parent"].nunique()
-        state.parents[rule.parent] = count.reindex(codes, fill_value=0).astype(int)
+    for rule in _rules_of(bset, layer):
+        # validate's own judgement of the rule, so that split:<parent> is its count
+        j = judge_nesting(bset, rule, cache=cache)
+        state.judged[rule.parent] = j
+        state.parents[rule.parent] = _parents_per_unit(j, codes)
     if indicators:
         data = blocks.set_index("code")[indicators + ([pop_col] if pop_col else [])]
         means = aggregate(
@@ -211,6 +211,39 @@ def _measure(
     return state
 
 
+def _rules_of(bset: BoundarySet, layer: str) -> list[NestingRule]:
+    """Return the set's nesting rules with ``layer`` as child, one per parent (the first)."""
+    seen: dict[str, NestingRule] = {}
+    for rule in bset.nesting:
+        if rule.child == layer and rule.parent != layer:
+            seen.setdefault(rule.parent, rule)
+    return list(seen.values())
+
+
+def _parents_per_unit(j: NestingJudgement, codes: pd.Index) -> pd.Series:
+    """Per unit, the number of parents its finest blocks' best fits lie in."""
+    if j.block_table is not None and j.of_block is not None:
+        fit = j.block_table.set_index("child_code")["parent_code"]
+        frame = pd.DataFrame(
+            {"unit": j.of_block.to_numpy(), "parent": fit.reindex(j.of_block.index).to_numpy()}
+        )
+        count = frame.dropna().groupby("unit")["parent"].nunique()
+    else:  # membership: one parent (or none); geometry: the parents it overlaps
+        t = j.table
+        n = t["n_parents"] if j.method == "geometry" else t["parent_code"].notna().astype(int)
+        count = pd.Series(n.to_numpy(), index=t["child_code"].to_numpy())
+    return count.reindex(codes, fill_value=0).astype(int)
+
+
+def _judged_by(rule: NestingRule, j: NestingJudgement) -> str:
+    if j.method == "membership":
+        return "by membership"
+    if rule.by == "blocks":
+        basis = set(j.table["basis"])
+        return "by blocks' population" if basis == {"blocks-population"} else "by blocks"
+    return "by area"
+
+
 def _deviation(pop: pd.Series) -> pd.Series:
     mean = pop.mean()
     return pop / mean - 1 if mean > 0 else pop * np.nan
@@ -219,48 +252,77 @@ def _deviation(pop: pd.Series) -> pd.Series:
 def _layer_metrics(
     layer: str, a: _State, b: _State, pop_col: str | None, indicators: list[str]
 ) -> list[dict[str, Any]]:
-    rows: list[tuple[str, float, float]] = [("units", len(a.codes), len(b.codes))]
+    pct = round(100 * VARIANCE_THRESHOLD)
+    rows: list[tuple[str, str, float, float]] = [("units", "units", len(a.codes), len(b.codes))]
     if pop_col:
         da, db = _deviation(a.population), _deviation(b.population)
         rows += [
-            ("mean population", a.population.mean(), b.population.mean()),
+            ("mean_population", "mean population", a.population.mean(), b.population.mean()),
             (
+                f"share_off_mean_{pct}pct",
                 f"share of units more than {VARIANCE_THRESHOLD:.0%} from the mean",
                 float((da.abs() > VARIANCE_THRESHOLD).mean()),
                 float((db.abs() > VARIANCE_THRESHOLD).mean()),
             ),
-            ("largest deviation from the mean", float(da.abs().max()), float(db.abs().max())),
+            (
+                "max_deviation",
+                "largest deviation from the mean",
+                float(da.abs().max()),
+                float(db.abs().max()),
+            ),
         ]
     rows += [
-        ("mean Polsby-Popper compactness", a.compactness.mean(), b.compactness.mean()),
-        ("least compact unit (Polsby-Popper)", a.compactness.min(), b.compactness.min()),
+        (
+            "mean_polsby_popper",
+            "mean Polsby-Popper compactness",
+            a.compactness.mean(),
+            b.compactness.mean(),
+        ),
+        (
+            "min_polsby_popper",
+            "least compact unit (Polsby-Popper)",
+            a.compactness.min(),
+            b.compactness.min(),
+        ),
     ]
-    for parent in a.parents:
+    for parent, ja in a.judged.items():
+        jb = b.judged.get(parent)
         rows.append(
             (
-                f"units split across more than one {parent}",
-                int((a.parents[parent] > 1).sum()),
-                int((b.parents.get(parent, a.parents[parent] * 0) > 1).sum()),
+                f"split:{parent}",
+                f"units not within one {parent} ({_judged_by(ja.rule, ja)}, "
+                f"tolerance {ja.rule.tolerance:g})",
+                len(ja.not_nested),
+                len(jb.not_nested) if jb is not None else float("nan"),
             )
         )
     for col in indicators:
         rows.append(
             (
+                f"range:{col}",
                 f"{col}: range of unit means",
                 float(a.indicators[col].max() - a.indicators[col].min()),
                 float(b.indicators[col].max() - b.indicators[col].min()),
             )
         )
-        rows.append((f"{col}: between-{layer} share of inequality", a.between[col], b.between[col]))
+        rows.append(
+            (
+                f"between_share:{col}",
+                f"{col}: between-{layer} share of inequality",
+                a.between[col],
+                b.between[col],
+            )
+        )
     return [
         {
             "layer": layer,
+            "id": i,
             "metric": m,
             "before": float(x),
             "after": float(y),
             "change": float(y) - float(x),
         }
-        for m, x, y in rows
+        for i, m, x, y in rows
     ]
 
 
@@ -340,16 +402,34 @@ def impact(
     for key in chosen:
         after[key]
         before[key]
-        if key not in before.built_from or key not in after.built_from:
+        if key not in after.built_from:
             raise ManifestError(
                 f"layer '{key}' is not built from blocks, so its units cannot be measured "
                 f"block by block; layers built from blocks: "
                 f"{', '.join(after.built_from) or 'none'}",
                 layer=key,
             )
+    notes: list[str] = []
+    for key in chosen:
+        # a proposal may rebuild a layer from other blocks (realign blocks="oa"):
+        # measure the set before as built from them too, as apply did
+        now = after.built_from[key]
+        was = before.built_from.get(key)
+        if was != now:
+            notes.append(
+                f"layer '{key}' is built from '{now}' after the change"
+                + (f", from '{was}' before" if was else "")
+                + f": measured before as built from '{now}' too"
+            )
+            before = before.with_blocks(key, now)
     finest = finest_assignment(before.layers, before.built_from, chosen[0])[0]
     cols = set(before[finest].columns)
     pop_col = population if population in cols else None
+    if population is not None and pop_col is None:
+        notes.append(
+            f"layer '{finest}' has no '{population}' column: population measures are left "
+            "out (nobody is counted, not zero people)"
+        )
     if population is not None and pop_col is None and population != "population":
         raise ColumnError(f"blocks have no column '{population}'", layer=finest)
     inds = list(indicators)
@@ -370,10 +450,14 @@ def impact(
         if pop_col
         else block_area * 0
     )
-    fits: dict[tuple[str, int], pd.Series] = {}
+    extra: list[str] = []
+    cache = OverlapCache()  # the blocks and fixed parents are the same before and after
     for key in chosen:
-        a = _measure(before, key, pop_col, inds, fits)
-        b = _measure(after, key, pop_col, inds, fits)
+        a = _measure(before, key, pop_col, inds, cache)
+        b = _measure(after, key, pop_col, inds, cache)
+        for j in (*a.judged.values(), *b.judged.values()):
+            notes.extend(n for n in j.notes if n not in notes)
+        extra.extend(_straddle_lines(key, b))
         metrics += _layer_metrics(key, a, b, pop_col, inds)
         units[key] = _unit_table(a, b, inds)
         to = b.of_block.reindex(a.of_block.index)
@@ -399,21 +483,38 @@ def impact(
         population=pop_col,
         finest=finest,
         layers=chosen,
-        metrics=pd.DataFrame(metrics, columns=["layer", "metric", "before", "after", "change"]),
+        metrics=pd.DataFrame(
+            metrics, columns=["layer", "id", "metric", "before", "after", "change"]
+        ),
         units=units,
         moved=moved,
         summary=[],
-        notes=list(after.notes),
+        notes=[*after.notes, *notes],
     )
-    result.summary.extend(_summary(result, float(pop_block.sum())))
+    result.summary.extend(_summary(result, float(pop_block.sum()), extra))
     return result
+
+
+def _straddle_lines(layer: str, b: _State) -> list[str]:
+    """Explain units still not nested by area after the change: blocks that straddle."""
+    out = []
+    for parent, j in b.judged.items():
+        straddle = j.block_straddles
+        if j.rule.by == "area" and len(straddle) and len(j.not_nested):
+            out.append(
+                f"{len(straddle)} {j.blocks} block(s) themselves lie in more than one {parent} "
+                f"(validate's block-straddles): judged by area, {layer} units holding them "
+                f'cannot nest; a rule with by = "blocks" counts each block wholly in its '
+                f"best-fit {parent}."
+            )
+    return out
 
 
 def _people(x: float) -> str:
     return f"{x:,.0f} {'person' if round(x) == 1 else 'people'}"
 
 
-def _summary(im: Impact, total_pop: float) -> list[str]:
+def _summary(im: Impact, total_pop: float, explain: list[str]) -> list[str]:
     out: list[str] = []
     first = im.layers[0]
     moved_first = im.moved[im.moved["layer"] == first]
@@ -454,20 +555,26 @@ def _summary(im: Impact, total_pop: float) -> list[str]:
             if items:
                 out.append(f"Largest {key} changes: {'; '.join(items)}.")
     for row in im.metrics.itertuples():
-        metric = str(row.metric)
-        if metric.startswith("units split") and row.before != row.after:
+        metric, mid = str(row.metric), str(row.id)
+        if mid.startswith("split:") and row.before != row.after:
             out.append(
-                f"{metric.capitalize()} ({row.layer}): {row.before:.0f} before, "
-                f"{row.after:.0f} after."
+                f"{row.layer.capitalize()} {metric}, as validate judges its nesting rule: "
+                f"{row.before:.0f} before, {row.after:.0f} after."
             )
-        elif metric.startswith("share of units more than") and row.before != row.after:
+        elif mid.startswith("share_off_mean_") and row.before != row.after:
             out.append(
                 f"{row.layer.capitalize()} units more than {VARIANCE_THRESHOLD:.0%} from the "
                 f"average population: {row.before:.0%} before, {row.after:.0%} after."
             )
-        elif "between-" in metric:
+        elif mid.startswith("between_share:"):
             out.append(
                 f"{metric.split(':')[0]}: {100 * row.before:.1f}% of inequality lies between "
                 f"{row.layer} units before, {100 * row.after:.1f}% after."
             )
+    out.extend(explain)
+    if im.population is None:
+        out.append(
+            f"The {im.finest} blocks have no population column: population measures are left "
+            "out (nobody is counted, not zero people)."
+        )
     return out

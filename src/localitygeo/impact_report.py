@@ -45,12 +45,10 @@ def _num(value: Any, kind: str = "") -> str:
     return f"{value:,.3f}"
 
 
-def _metric_kind(metric: str) -> str:
-    if metric.startswith("share of") or "share of inequality" in metric:
+def _metric_kind(metric_id: str) -> str:
+    if metric_id.startswith(("share_off_mean_", "between_share:")) or metric_id == "max_deviation":
         return "pct"
-    if metric.startswith("largest deviation"):
-        return "pct"
-    if metric in ("units", "mean population") or metric.startswith("units split"):
+    if metric_id in ("units", "mean_population") or metric_id.startswith("split:"):
         return "int"
     return ""
 
@@ -58,7 +56,7 @@ def _metric_kind(metric: str) -> str:
 def _metric_rows(im: Impact) -> dict[str, list[dict[str, str]]]:
     out: dict[str, list[dict[str, str]]] = {k: [] for k in im.layers}
     for row in im.metrics.itertuples():
-        kind = _metric_kind(str(row.metric))
+        kind = _metric_kind(str(row.id))
         change = f"{100 * row.change:.1f} pts" if kind == "pct" else _num(row.change, kind)
         if row.change > 0 and not change.startswith("+"):
             change = "+" + change
