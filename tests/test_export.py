@@ -70,3 +70,51 @@ def test_apply_command(tmp_path):
     )  # fmt: skip
     assert r.returncode == 2 and "unknown ward unit(s) NOPE" in r.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_source_name_columns_in_any_case_survive_apply_and_write(tmp_path):
+    # KML always has Name; GeoPackage field names are case-insensitive
+    city = read_boundaries(CITY)
+    n = city["neighbourhood"]
+    odd = n.assign(Name=n["name"].str.upper(), NAME="x", CODE=n["code"] + "!")
+    city = city.with_layers(neighbourhood=odd)
+    after = apply(city, read_proposal(PROPOSAL))
+    back = read_boundaries(write_boundaries(after, tmp_path / "set"))
+    got = back["neighbourhood"].set_index("code")
+    want = after["neighbourhood"].set_index("code")
+    assert (got["name"] == want["name"]).all()  # the canonical name, not the source's Name
+    assert (got["Name_2"] == want["Name"]).all() and (got["NAME_3"] == "x").all()
+    assert (got["CODE_2"] == want["CODE"]).all()
+
+
+def test_written_set_drops_lookups_the_change_made_stale(tmp_path):
+    city = read_boundaries(CITY)
+    sa, nb = city["small_area"], city["neighbourhood"]
+    loc = nb.set_index("code")["locality"]
+    city = city.with_layers(
+        small_area=sa.assign(locality=loc.reindex(sa["neighbourhood"]).to_numpy()),
+        neighbourhood=nb.assign(ward=nb["code"]),  # a neighbourhood -> ward lookup
+    )
+    after = apply(city, read_proposal(PROPOSAL))
+    # blocks moved between neighbourhoods: each small area's locality, each
+    # neighbourhood's ward may differ now; the small areas' own ward has not
+    assert "locality" not in after["small_area"].columns
+    assert "ward" not in after["neighbourhood"].columns
+    assert "ward" in after["small_area"].columns and "locality" in after["neighbourhood"].columns
+    assert any("dropped column(s) locality" in n for n in after.notes)
+    back = read_boundaries(write_boundaries(after, tmp_path / "set"))
+    assert "locality" not in back["small_area"].columns
+
+
+def test_written_files_and_folder_get_the_usual_permissions(after, tmp_path):
+    import os
+    import stat
+
+    mask = os.umask(0o027)
+    try:
+        dest = write_boundaries(after, tmp_path / "set").parent
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o750  # not mkdtemp's 0700
+    for f in dest.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o640, f

@@ -83,6 +83,8 @@ def _reserve(dest: Path, suffix: str, *, folder: bool = False, old: bool = False
                 tmp = Path(tempfile.mkdtemp(prefix=_prefix(dest, old), dir=where))
                 if old:
                     tmp.rmdir()  # the old folder is moved here
+                else:  # mkdtemp makes it 0700: give it the user's usual permissions
+                    os.chmod(tmp, 0o777 & ~_umask())
             else:
                 fd, name = tempfile.mkstemp(prefix=_prefix(dest), suffix=suffix, dir=where)
                 os.close(fd)
@@ -92,6 +94,13 @@ def _reserve(dest: Path, suffix: str, *, folder: bool = False, old: bool = False
             raise _output_error(exc, dest) from exc
         _LIVE[tmp] = None
         return tmp
+
+
+def _umask() -> int:
+    """Return the process's umask (reading it means setting it; done under the lock)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _pid_alive(pid: int) -> bool:

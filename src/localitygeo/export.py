@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from localitygeo import _toml
 from localitygeo.errors import OutputError
 
@@ -73,6 +75,31 @@ def _refuse_nul(bset: BoundarySet, dest: Path) -> None:
                 raise OutputError(f"column {col!r} {why}", path=dest, layer=key, code=code)
 
 
+def _unclash(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rename columns equal to an earlier one but for case (``Name`` beside ``name``).
+
+    GeoPackage (SQLite) field names are case-insensitive, and KML sources
+    always carry a ``Name``: the canonical ``code``, ``name`` and geometry
+    columns keep their names and any other column that clashes becomes
+    ``<column>_2`` (``_3``...).
+    """
+    geometry = frame.geometry.name if hasattr(frame, "geometry") else None
+    first = [c for c in ("code", "name", geometry) if c in frame.columns]
+    taken = {str(c).lower() for c in first}
+    renames: dict[object, str] = {}
+    for col in frame.columns:
+        if col in first:
+            continue
+        name = str(col)
+        k = 2
+        while name.lower() in taken:
+            name, k = f"{col}_{k}", k + 1
+        taken.add(name.lower())
+        if name != col:
+            renames[col] = name
+    return frame.rename(columns=renames) if renames else frame
+
+
 def write_boundaries(bset: BoundarySet, folder: str | Path, *, overwrite: bool = False) -> Path:
     """Write ``bset`` as a boundary-set folder and return its manifest's path.
 
@@ -96,6 +123,12 @@ def write_boundaries(bset: BoundarySet, folder: str | Path, *, overwrite: bool =
     OutputError
         The folder exists (without ``overwrite``) or is not a folder; it is
         (or holds) one of the set's own files; it cannot be written.
+
+    Notes
+    -----
+    A source column differing from another only in case (``Name`` beside
+    the canonical ``name``) is written as ``Name_2``: GeoPackage field names
+    are case-insensitive.
     """
     from localitygeo._atomic import atomic_folder
     from localitygeo._outputs import check_outputs
@@ -108,7 +141,7 @@ def write_boundaries(bset: BoundarySet, folder: str | Path, *, overwrite: bool =
     _refuse_nul(bset, dest)
     with atomic_folder(dest, replace=overwrite) as tmp:
         for key, frame in bset.layers.items():
-            out = frame.copy()
+            out = _unclash(frame.copy())
             for col in out.columns:
                 if col != out.geometry.name and out[col].dtype == object:
                     out[col] = out[col].astype("string")
