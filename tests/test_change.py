@@ -409,3 +409,16 @@ def test_shipped_hand_made_proposal(city):
     assert set(issues["rule"]) <= {"not-nested"}  # the merge does not realign wards
     assert not issues["message"].str.contains("locality").any()
     assert issues["message"].str.contains("within one ward").all()
+
+
+def test_a_realign_operation_takes_keep_and_min_new():
+    city = read_boundaries(REPO / "boundaries" / "example-city")
+    op = {"op": "realign", "layer": "neighbourhood", "to": "ward", "keep": "locality"}
+    after = apply(city, Proposal.from_dict({"name": "r", "operations": [{**op, "min_new": 0}]}))
+    direct = apply(city, realign(city, "neighbourhood", "ward", keep="locality", min_new=0))
+    assert (
+        after["small_area"]["neighbourhood"].tolist()
+        == direct["small_area"]["neighbourhood"].tolist()
+    )
+    with pytest.raises(ProposalError, match="'min_new' must be a number"):
+        Proposal.from_dict({"name": "r", "operations": [{**op, "min_new": "big"}]})

@@ -337,7 +337,14 @@ def _realign(w: _Work, op: Operation) -> None:
     w.rebuild()
     current = replace(w.bset, layers=dict(w.frames), built_from=dict(w.built_from))
     w.blocks_of(layer)
-    sub = realign(current, layer, to, population=op.get("population", "population"))
+    sub = realign(
+        current,
+        layer,
+        to,
+        population=op.get("population", "population"),
+        min_new=op.get("min_new"),
+        keep=op.get("keep"),
+    )
     w.notes.append(
         f"{w.op.label if w.op else 'realign'}: {len(sub.moves) if sub.moves is not None else 0} "
         f"block(s) moved so every {layer} lies in one {to}"

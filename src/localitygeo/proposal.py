@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 __all__ = ["OPERATIONS", "Operation", "Proposal", "read_proposal"]
 
 _STR, _LIST, _BOOL, _PARTS = "a string", "a list of strings", "true or false", "a list of parts"
+_NUM = "a number, at least 0"
 
 #: Each operation's required and optional keys, with what each must be.
 OPERATIONS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
@@ -75,7 +76,7 @@ OPERATIONS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "rename": ({"layer": _STR, "unit": _STR}, {"name": _STR, "code": _STR, "reason": _STR}),
     "realign": (
         {"layer": _STR, "to": _STR},
-        {"blocks": _STR, "population": _STR, "reason": _STR},
+        {"blocks": _STR, "population": _STR, "keep": _STR, "min_new": _NUM, "reason": _STR},
     ),
 }
 _TOP_KEYS = {"name", "description", "operations"}
@@ -211,6 +212,8 @@ def _kind_ok(value: Any, kind: str) -> bool:
         )
     if kind == _BOOL:
         return isinstance(value, bool)
+    if kind == _NUM:
+        return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
     return isinstance(value, list) and bool(value)
 
 
