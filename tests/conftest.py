@@ -6,8 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The suite runs on shared 2-core CI machines: a wall-clock deadline per
+# example measures the machine's load, not the code, so none is set.
+settings.register_profile("localitygeo", deadline=None)
+settings.load_profile("localitygeo")
 
 
 def _data_dir() -> Path:

@@ -321,5 +321,31 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write UTF-8 ``text`` to ``path`` atomically and return the path."""
-    return write_bytes_atomic(path, text.encode("utf-8"))
+    """Write UTF-8 ``text`` to ``path`` atomically and return the path.
+
+    Raises
+    ------
+    OutputError
+        ``text`` holds a lone surrogate (how Python keeps command-line bytes
+        that are not UTF-8), which no UTF-8 file can hold; nothing is written.
+    """
+    return write_bytes_atomic(path, utf8(text, path))
+
+
+def utf8(text: str, path: str | Path | None = None) -> bytes:
+    """Return ``text`` as UTF-8, or raise :class:`OutputError` naming ``path``."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise OutputError(not_unicode(exc), path=path) from None
+
+
+def not_unicode(exc: UnicodeError) -> str:
+    """Return the one-line message for text that cannot be encoded as UTF-8."""
+    bad = ""
+    if isinstance(exc, UnicodeEncodeError):
+        bad = exc.object[exc.start : exc.end].encode("utf-8", "backslashreplace").decode()
+    return (
+        f"cannot write text holding {bad or 'characters'} that is not valid Unicode"
+        " (bytes that are not UTF-8 in a command-line argument or a name?)"
+    )

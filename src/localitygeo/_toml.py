@@ -33,11 +33,13 @@ def string(text: str) -> str:
 
     Raises
     ------
-    ValueError
+    OutputError
         ``text`` holds a lone surrogate, which no TOML (or UTF-8) file can hold.
     """
     if _SURROGATE.search(text):
-        raise ValueError(f"{text!r} holds a lone surrogate and cannot be written as TOML")
+        from localitygeo._atomic import utf8
+
+        utf8(text)  # raises OutputError with the one message for such text
     return '"' + _ESCAPE.sub(_escape, text) + '"'
 
 

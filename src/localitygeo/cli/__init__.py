@@ -93,15 +93,36 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Abort:
         click.echo("localitygeo: aborted", err=True)
         return 2
+    except click.UsageError as exc:
+        click.echo(f"localitygeo: error: {_usage_line(exc)}", err=True)
+        return 2
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"localitygeo: error: {clean(exc.format_message())}", err=True)
         return 2 if exc.exit_code == 1 else exc.exit_code
+    except UnicodeError as exc:  # text that is not UTF-8 reaching stdout or a writer
+        from localitygeo._atomic import not_unicode
+
+        click.echo(f"localitygeo: error: {not_unicode(exc)}", err=True)
+        return 2
+    except KeyboardInterrupt:  # before the handlers are in place (start-up)
+        click.echo("localitygeo: interrupted; nothing was written", err=True)
+        return 130
     except OSError as exc:
         click.echo(
             f"localitygeo: error: {clean(exc.filename or '')}: {exc.strerror or exc}", err=True
         )
         return 2
     return rv if isinstance(rv, int) else 0
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    """One line for a usage error: the message and where help is."""
+    from localitygeo._terminal import clean
+
+    message = clean(" ".join(exc.format_message().split()))
+    ctx = exc.ctx
+    where = ctx.command_path if ctx is not None else "localitygeo"
+    return f"{message} (see '{where} --help')"
 
 
 def reference_markdown() -> str:
