@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -58,16 +57,13 @@ tolerance = 0.01
     )
 
 
-def test_help_is_fast_and_lists_commands():
-    start = time.perf_counter()
+def test_help_lists_commands_without_importing_the_geometry_stack():
     res = run("--help")
-    elapsed = time.perf_counter() - start
     assert res.returncode == 0
     for cmd in ("validate", "lookup"):
         assert cmd in res.stdout
-    # The budget is 0.3 s; allow process start-up noise on a loaded CI machine but
-    # catch an eager geopandas import (which alone takes well over a second).
-    assert elapsed < 1.0, elapsed
+    # --help stays fast because the CLI imports no geopandas or shapely until a
+    # command runs; checked by what is imported, not by a clock (no timed tests).
     probe = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import localitygeo.cli"],
         capture_output=True,
