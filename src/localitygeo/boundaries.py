@@ -10,6 +10,7 @@ A boundary set is a folder (``boundaries/<set>/``) holding a manifest,
     code = "WD13CD"
     name = "WD13NM"               # optional
     layer = "..."                 # optional, for multi-layer files
+    indicators.imd_rank = { label = "IMD rank", higher_is = "better" }   # optional
     [[nesting]]
     child = "neighbourhood"
     parent = "ward"
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from localitygeo._tomlread import brief, flag, number, read_toml, text, unknown_keys
 from localitygeo.errors import CRSError, InputError, LocalityGeoWarning, ManifestError
+from localitygeo.indicators import manifest_indicators
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -56,7 +58,18 @@ __all__ = [
 MANIFEST_NAME = "boundaries.toml"
 
 _TOP_KEYS = {"name", "crs", "description", "layers", "nesting", "checks", "blocks"}
-_LAYER_KEYS = {"path", "code", "name", "layer", "engine", "crs_in", "check_crs", "title", "blocks"}
+_LAYER_KEYS = {
+    "path",
+    "code",
+    "name",
+    "layer",
+    "engine",
+    "crs_in",
+    "check_crs",
+    "title",
+    "blocks",
+    "indicators",
+}
 _NEST_KEYS = {"child", "parent", "tolerance", "severity", "by", "population"}
 
 #: How a nesting rule judges whether a child unit lies in one parent.
@@ -94,6 +107,10 @@ class LayerSpec:
         Human-readable name of the layer, for reports and maps.
     blocks : BlockSpec or None
         How the layer is built from a finer layer's blocks, if it is.
+    indicators : dict
+        What the manifest says of the layer's attribute columns: by column,
+        its ``label`` and ``higher_is`` (``"worse"`` or ``"better"``), for
+        maps' legends and colours.
     """
 
     key: str
@@ -106,6 +123,7 @@ class LayerSpec:
     check_crs: bool = True
     title: str = ""
     blocks: BlockSpec | None = None
+    indicators: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -494,6 +512,7 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
             crs_in=crs_in,
             check_crs=check_crs,
             title=strings["title"] or key.replace("_", " "),
+            indicators=manifest_indicators(spec.get("indicators"), where, p),
         )
     for key, spec in layers_raw.items():
         if "blocks" in spec:

@@ -37,6 +37,8 @@ def _manifest(bset: BoundarySet) -> str:
         lines += ['code = "code"', 'name = "name"']
         if spec is not None and spec.title:
             lines.append(f"title = {q(spec.title)}")
+        if spec is not None and spec.indicators:
+            lines.append(f"indicators = {q({c: dict(e) for c, e in spec.indicators.items()})}")
         if key in bset.built_from:
             lines.append(f"blocks = {q({'layer': bset.built_from[key], 'column': key})}")
     for rule in bset.nesting:
