@@ -118,7 +118,7 @@ def main() -> None:
             wards=None,
             outlines=("lsoa", "msoa"),
             tolerance_m=args.tolerance,
-            title="IMD 2019 rank of the output area's LSOA",
+            label="IMD 2019 rank of the output area's LSOA",
         )
     ours_path = args.out / "plymouth-oa-localitygeo.html"
     ours_bytes = save(ours, ours_path)

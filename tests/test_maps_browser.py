@@ -199,3 +199,73 @@ def test_impact_report_with_its_change_map(browser, tmp_path):
     page.page.locator("iframe.map").scroll_into_view_if_needed()
     page.shot("impact-report")
     page.close()
+
+
+IMD_FILE = "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz"
+IMD_RANK = "Index of Multiple Deprivation (IMD) Rank"
+
+
+@pytest.fixture(scope="module")
+def imd_map(tmp_path_factory, shared_data):
+    """Copeland's 49 LSOAs coloured by IMD 2019 rank, tiles off, ward names written on."""
+    copeland = shared_data / "councils" / "copeland"
+    lsoa = lg.read_layer(copeland / "lsoa_2011.geojson", code="LSOA11CD", name="LSOA11NM")
+    wards = lg.read_layer(copeland / "wards_2013.geojson", code="WD13CD", name="WD13NM")
+    bset = lg.BoundarySet.from_layers({"lsoa": lsoa, "ward": wards}, crs="EPSG:27700")
+    imd = lg.read_indicators(
+        shared_data / "imd2019" / IMD_FILE,
+        "LSOA code (2011)",
+        {IMD_RANK: "imd_rank"},
+        numeric=["imd_rank"],
+    )
+    path = tmp_path_factory.mktemp("maps") / "imd.html"
+    m = locality_map(bset, "lsoa", "imd_rank", data=imd, k=5, tiles=None, labels="ward")
+    save(m, path, inline=True)
+    ranks = imd["imd_rank"].reindex(bset["lsoa"]["code"]).to_numpy()
+    return path, bset, ranks
+
+
+def test_real_imd_map_draws_the_most_deprived_darkest(browser, imd_map):
+    import mapclassify
+
+    from localitygeo.maps.scale import luminance
+
+    path, bset, ranks = imd_map
+    page, p = _open(browser, path)
+    codes = list(bset["lsoa"]["code"])
+    units = page.locator("path.leaflet-interactive")
+    assert units.count() == len(codes)
+
+    def fill(i: int) -> str:
+        # The i-th drawn unit is the i-th LSOA: hovering it shows that LSOA's code.
+        box = units.nth(i).bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_selector(f".leaflet-tooltip:has-text('{codes[i]}')")
+        return units.nth(i).get_attribute("fill")
+
+    worst, best = int(ranks.argmin()), int(ranks.argmax())
+    assert luminance(fill(worst)) < luminance(fill(best))
+    # Legend: the human title, which end is worse, and the data's classes in order.
+    legend = page.locator(".localitygeo-legend")
+    assert legend.locator("strong").inner_text() == IMD_RANK
+    assert "Darker is worse" in legend.inner_text()
+    reference = mapclassify.Quantiles(ranks.astype(float), k=5)
+    expected = [
+        f"{int(ranks[reference.yb == c].min()):,} – {int(ranks[reference.yb == c].max()):,}"
+        for c in range(5)
+    ]
+    rows = legend.locator(".localitygeo-legend-row")
+    assert [rows.nth(i).inner_text().strip() for i in range(rows.count())] == expected
+    swatches = [
+        luminance(rows.nth(i).locator("span").evaluate("e => getComputedStyle(e).backgroundColor"))
+        for i in range(rows.count())
+    ]
+    assert swatches == sorted(swatches)  # darkest first: the lowest ranks
+    # Ward names written on the map, as text.
+    names = page.locator(".localitygeo-name")
+    assert sorted(names.all_inner_texts()) == sorted(bset["ward"]["name"])
+    assert page.title() == f"{IMD_RANK}: LSOA"
+    page.mouse.move(5, 690)  # no tooltip in the picture
+    p.shot("imd-rank-map")
+    assert p.tiles == 0  # tiles off: not one request leaves the page (close() checks the rest)
+    p.close()

@@ -15,6 +15,7 @@ Markdown renders to no element from data; JSON reads back exactly.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,7 @@ def outputs(hostile):
     impact = ("impact", hs.folder, "--proposal", hs.proposal, "--indicator", hs.indicator)
     files = {
         "map": _run(hs, out, "map", hs.folder, *unit, *choropleth, *texts, "--inline",
-                    output="map.html"),
+                    "--label", hs.text, "--labels", hs.unit, output="map.html"),
         "change": _run(hs, out, "map", hs.folder, *unit, "--proposal", hs.proposal, *texts,
                        "--inline", output="change.html"),
         **{
@@ -100,7 +101,17 @@ def test_map_runs_nothing_and_shows_the_texts(browser, outputs, request):
     page = p.page
     assert page.locator("img[src=x]").count() == 0 and page.locator("script").count() >= 3
     legend = _text(page.locator(".localitygeo-legend"))
-    assert legend.startswith(hs.text) and legend.endswith(hs.text)  # --title, --attribution
+    assert legend.startswith(hs.text) and legend.endswith(hs.text)  # --label, --attribution
+
+    # --title: the page's title (browsers show control characters as spaces and
+    # collapse spaces in titles)
+    def plain(text: str) -> str:
+        return re.sub(r"[\x00-\x20\x7f]+", " ", text).strip(" ")
+
+    assert plain(page.title()) == plain(hs.text)
+    # --labels: every unit's hostile name written on the map, as text
+    names = page.locator(".localitygeo-name")
+    assert names.count() > 0 and all(hs.text in _text(names.nth(i)) for i in range(3))
     assert hs.text in _text(page.locator(".leaflet-control-layers"))  # the layer's title
     assert hs.text in _text(page.locator(".leaflet-control-attribution"))
     # Hover units until a tooltip shows: its label is the indicator's (hostile)
@@ -115,7 +126,7 @@ def test_map_runs_nothing_and_shows_the_texts(browser, outputs, request):
         if page.locator(".leaflet-tooltip").count():
             tip = _text(page.locator(".leaflet-tooltip"))
             break
-    assert hs.text in tip and hs.indicator.replace("_", " ") in tip
+    assert tip.count(hs.text) >= 2  # the label (--label) and the unit's name
     p.shot(f"hostile-map-{request.node.callspec.id}")
     p.close()
     assert not marker.exists()

@@ -1,7 +1,8 @@
 """Bad input to ``localitygeo map``: exit 2, one line naming what is wrong, nothing written.
 
 On the example city, with hostile layer keys, names and column names
-(tests/hostile/sets.py): a number of classes out of range, an indicator
+(tests/hostile/sets.py): a number of classes out of range, an unknown or
+qualitative palette, unknown tiles, a layer to label that does not exist, an indicator
 that holds text (in the layer drawn, or in the layer it is taken from) or
 does not exist.
 """
@@ -23,8 +24,8 @@ def hostile(tmp_path_factory):
 
 CASES = {
     # id: (arguments after the set and --layer, strings the error line names)
-    "k-8": (["--indicator", "{indicator}", "--from", "small_area", "-k", "8"],
-            ["8 classes", "(-k)", "1 to 7"]),
+    "k-too-many": (["--indicator", "{indicator}", "--from", "small_area", "-k", "10000"],
+                   ["10000 classes", "distinct values", "-k can be at most"]),
     "k-0": (["--indicator", "{indicator}", "--from", "small_area", "-k", "0"],
             ["0 classes", "(-k)"]),
     "text-indicator": (["--indicator", "name"],
@@ -33,6 +34,13 @@ CASES = {
                   ["small_areas.geojson", "layer 'small_area'", "column 'bad'", "EXA0001"]),
     "missing-from": (["--indicator", "nope", "--from", "small_area"],
                      ["small_areas.geojson", "no column 'nope'"]),
+    "palette": (["--indicator", "{indicator}", "--from", "small_area", "--palette", "Nope"],
+                ["unknown palette 'Nope'", "OrRd", "viridis"]),
+    "palette-qualitative": (["--indicator", "{indicator}", "--from", "small_area",
+                             "--palette", "Set1"], ["'Set1' is qualitative"]),
+    "tiles": (["--tiles", "somewhere"], ["unknown tiles 'somewhere'", "none, osm"]),
+    "tiles-url": (["--tiles", "https://tiles.example/a.png"], ["{z}, {x} and {y}"]),
+    "labels": (["--labels", "nowhere"], ["no layer 'nowhere' to label"]),
 }  # fmt: skip
 
 

@@ -16,6 +16,7 @@ import pytest
 import localitygeo as lg
 from localitygeo.maps import change_map, locality_map, render_html
 from localitygeo.maps.page import page_data, script_json
+from localitygeo.maps.scale import readable
 from tests.hostile.harness import TEMPLATE, TEMPLATE_BROKEN, hostile_texts
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,13 +78,14 @@ def test_every_map_text_is_data_only(city, kind, tmp_path):
     (data,) = page_data(page)
     units = data["layers"][0]
     assert units["name"] == text
-    assert units["labels"][-1] == text.replace("_", " ")
+    assert units["labels"][-1] == readable(text)
     assert units["rows"][0][:2] == [text, f"{text} 0"]
     assert [ly["name"] for ly in data["layers"][1:]] == [
         text.replace("_", " ").title() + " boundaries",
         "Locality boundaries",
     ]
-    assert data["legend"]["title"] == text and data["attribution"] == text
+    assert data["legend"]["title"] == readable(text) and data["attribution"] == text
+    assert data["pageTitle"] == text
 
 
 @pytest.mark.parametrize("text", [TEMPLATE, TEMPLATE_BROKEN])

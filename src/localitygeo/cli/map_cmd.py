@@ -31,7 +31,44 @@ if TYPE_CHECKING:
     show_default=True,
     help="Classification scheme.",
 )
-@click.option("-k", "classes", type=int, default=5, show_default=True, help="Number of classes.")
+@click.option(
+    "-k",
+    "classes",
+    type=int,
+    default=5,
+    show_default=True,
+    help="Number of classes (up to the number of distinct values).",
+)
+@click.option(
+    "--higher-is",
+    type=click.Choice(["worse", "better"]),
+    help="Whether higher values of the indicator are worse or better; the worse end is "
+    "drawn darkest. Default: as the manifest says, else lower is worse for deprivation "
+    "ranks and deciles (imd_rank...), else higher values darker.",
+)
+@click.option(
+    "--palette",
+    default="OrRd",
+    show_default=True,
+    help="ColorBrewer or matplotlib palette name (Blues, viridis...; sequential or diverging).",
+)
+@click.option("--reverse", is_flag=True, help="Draw the better end darkest instead.")
+@click.option(
+    "--label", help="The indicator's name in the legend and tooltips (default: readable column)."
+)
+@click.option(
+    "--labels",
+    "name_layer",
+    metavar="LAYER",
+    help="Write the names of this layer's units on the map (e.g. --labels locality).",
+)
+@click.option(
+    "--tiles",
+    metavar="none|osm|URL",
+    help="Background tiles: none, osm, a tile URL with {z}/{x}/{y}, or a provider name. "
+    "Default: none with --inline (the page makes no request), else osm.",
+)
+@click.option("--tiles-credit", help="Credit of tiles given by URL (default: their host).")
 @click.option(
     "--tolerance",
     type=float,
@@ -39,7 +76,7 @@ if TYPE_CHECKING:
     show_default=True,
     help="Coverage simplification tolerance in metres (0 keeps every vertex).",
 )
-@click.option("--title", help="Title shown in the legend.")
+@click.option("--title", help="Title of the page (default: the indicator and the layer).")
 @attribution_option
 @click.option(
     "--inline",
@@ -69,6 +106,13 @@ def map_command(
     weight: str | None,
     scheme: str,
     classes: int,
+    higher_is: str | None,
+    palette: str,
+    reverse: bool,
+    label: str | None,
+    name_layer: str | None,
+    tiles: str | None,
+    tiles_credit: str | None,
     tolerance: float,
     title: str | None,
     attribution: str,
@@ -86,12 +130,25 @@ def map_command(
     from localitygeo.maps import save
 
     bset = read_boundaries(path)
+    background = tiles if tiles is not None else ("none" if inline else "osm")
     if proposal_path is not None:
-        m = _change(bset, proposal_path, layer, tolerance, title, attribution)
+        m = _change(bset, proposal_path, layer, tolerance, title, attribution, background)
     else:
-        m = _choropleth(
-            bset, layer, indicator, source, weight, scheme, classes, tolerance, title, attribution
-        )
+        look = {
+            "scheme": scheme,
+            "k": classes,
+            "higher_is": higher_is,
+            "palette": palette,
+            "reverse": reverse,
+            "label": label,
+            "labels": name_layer,
+            "tiles": background,
+            "tiles_credit": tiles_credit,
+            "tolerance_m": tolerance,
+            "title": title,
+            "attribution": attribution,
+        }
+        m = _choropleth(bset, layer, indicator, source, weight, look)
     size = save(m, output, inline=inline)
     say(f"wrote {output} ({size / 1024:,.0f} KiB)")
     return 0
@@ -104,6 +161,7 @@ def _change(
     tolerance: float,
     title: str | None,
     attribution: str,
+    tiles: str,
 ) -> Any:
     from localitygeo.change import apply
     from localitygeo.cli._echo import say
@@ -119,6 +177,7 @@ def _change(
         after,
         d,
         parents=fixed_parent(bset, layer),
+        tiles=tiles,
         tolerance_m=tolerance,
         title=title,
         attribution=attribution,
@@ -131,11 +190,7 @@ def _choropleth(
     indicator: str | None,
     source: str | None,
     weight: str | None,
-    scheme: str,
-    classes: int,
-    tolerance: float,
-    title: str | None,
-    attribution: str,
+    look: dict[str, Any],
 ) -> Any:
     from localitygeo.aggregate import aggregate
     from localitygeo.errors import ColumnError, DataError
@@ -162,14 +217,7 @@ def _choropleth(
             )[[indicator]]
         except DataError as exc:  # name the file the values came from
             raise DataError(exc.message, path=where, layer=source, code=exc.code) from None
-    return locality_map(
-        bset,
-        layer,
-        indicator,
-        data=data,
-        scheme=scheme,
-        k=classes,
-        tolerance_m=tolerance,
-        title=title,
-        attribution=attribution,
-    )
+        # the label and direction the manifest gives the column where it comes from
+        described = getattr(bset.specs.get(source), "indicators", None) or {}
+        data.attrs["indicators"] = {indicator: dict(described.get(indicator, {}))}
+    return locality_map(bset, layer, indicator, data=data, **look)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from localitygeo.boundaries import BoundarySet
 from localitygeo.maps.locality import DEFAULT_ATTRIBUTION, _fmt, _rows
-from localitygeo.maps.page import PageData, check_folium_text, feature_collection, outline_layer
+from localitygeo.maps.page import PageData, add_background, feature_collection, outline_layer
 from localitygeo.maps.publish import outline_edges, simplify_coverage, to_web
 from localitygeo.realign import Diff
 
@@ -101,10 +101,11 @@ def change_map(
         parents the change realigns onto); ``None`` or a layer the set lacks
         leaves it out.
     tiles : str or None, default "OpenStreetMap"
-        Background tiles of both panes (a folium tile name, which may not
-        hold template syntax such as ``{{``); ``None`` draws
-        no background, so the file needs no network at all when saved with
-        ``inline=True``.
+        Background tiles of both panes: ``"osm"`` (or ``"OpenStreetMap"``),
+        a tile URL with ``{z}``, ``{x}`` and ``{y}``, or a provider name
+        folium knows (none may hold template syntax such as ``{{``);
+        ``None`` (or ``"none"``) draws no background, so the file needs no
+        network at all when saved with ``inline=True``.
     tolerance_m : float, default 10.0
         Coverage simplification tolerance in metres (0 keeps every vertex).
     precision : int, default 5
@@ -122,7 +123,6 @@ def change_map(
         write it with :func:`localitygeo.maps.save` (``inline=True`` embeds
         Leaflet and Leaflet.Sync).
     """
-    import folium
     from folium.plugins import DualMap
 
     layer = diff.layer
@@ -160,9 +160,7 @@ def change_map(
         "interactive": True,
     }
     for (side, bset), pane, units in zip(sides, (dual.m1, dual.m2), units_web, strict=True):
-        if tiles is not None:
-            # the tiles' own credit; folium puts the name in its templates
-            folium.TileLayer(check_folium_text(tiles, "tiles"), name="Background").add_to(pane)
+        credit = add_background(pane, tiles)
         layers: list[dict[str, Any]] = [
             {
                 "name": f"{pane_title} {side.lower()}",
@@ -197,6 +195,8 @@ def change_map(
                 "layers": layers,
                 "control": {"collapsed": True},
                 "title": {"text": side, "side": side.lower()},
+                "tilesCredit": credit,
+                "pageTitle": legend["title"] if pane is dual.m2 else None,
                 "legend": legend if pane is dual.m2 else None,
             }
         ).add_to(pane)

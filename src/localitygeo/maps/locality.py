@@ -12,29 +12,25 @@ import shapely
 
 from localitygeo.boundaries import BoundarySet
 from localitygeo.errors import ColumnError, DataError, ManifestError
-from localitygeo.maps.page import PageData, feature_collection, outline_layer
+from localitygeo.indicators import HigherIs, check_higher_is, indicator_info, recognised_direction
+from localitygeo.maps.page import PageData, add_background, feature_collection, outline_layer
 from localitygeo.maps.publish import outline_edges, simplify_coverage, to_web
+from localitygeo.maps.scale import (
+    DEFAULT_PALETTE,
+    SCHEMES,
+    classify,
+    number_format,
+    readable,
+)
+from localitygeo.maps.scale import palette as colours_of
 from localitygeo.numbers import layer_numbers
 
 __all__ = ["SCHEMES", "locality_map", "neighbour_colours"]
 
-#: Classification schemes (mapclassify class names) by the names users give.
-SCHEMES = {
-    "quantiles": "Quantiles",
-    "natural_breaks": "NaturalBreaks",
-    "equal_interval": "EqualInterval",
-}
-
-_PALETTE = ["#fef0d9", "#fdd49e", "#fdbb84", "#fc8d59", "#e34a33", "#b30000", "#7f0000"]
 _NO_DATA = "#cccccc"
 _QUALITATIVE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"]
 DEFAULT_ATTRIBUTION = (
     "Contains OS data © Crown copyright and database right; Open Government Licence v3.0"
-)
-
-
-_OSM_CREDIT = (
-    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 )
 
 
@@ -78,18 +74,16 @@ def _fmt(value: Any) -> str:
     return "–" if value is None else str(value)
 
 
-def _rows(frame: pd.DataFrame, fields: list[str]) -> list[list[str]]:
-    """Return each row's ``fields`` formatted for people (raw text: the page escapes it)."""
-    columns = [[_fmt(v) for v in frame[f]] for f in fields]
+def _rows(
+    frame: pd.DataFrame, fields: list[str], formats: dict[str, Any] | None = None
+) -> list[list[str]]:
+    """Return each row's ``fields`` formatted for people (raw text: the page escapes it).
+
+    ``formats`` gives the writer of some fields' numbers (the indicator's).
+    """
+    formats = formats or {}
+    columns = [[formats.get(f, _fmt)(v) for v in frame[f]] for f in fields]
     return [list(row) for row in zip(*columns, strict=True)]
-
-
-def _check_classes(k: int) -> None:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= len(_PALETTE):
-        raise DataError(
-            f"cannot draw {k!r} classes: the number of classes (-k) must be "
-            f"a whole number from 1 to {len(_PALETTE)}"
-        )
 
 
 def _numbers(units: pd.DataFrame, indicator: str, layer: str, path: Any) -> pd.Series:
@@ -102,6 +96,79 @@ def _numbers(units: pd.DataFrame, indicator: str, layer: str, path: Any) -> pd.S
     return values
 
 
+def _direction(
+    indicator: str, label: str | None, higher_is: HigherIs | None, known: dict[str, str]
+) -> HigherIs | None:
+    """Return whether higher values are worse: as given, as described, or as recognised."""
+    given = check_higher_is(higher_is)
+    if given is not None:
+        return given
+    described = check_higher_is(known.get("higher_is"), f"higher_is of '{indicator}'")
+    return described or recognised_direction(indicator, label)
+
+
+def _choropleth(
+    values: pd.Series,
+    indicator: str,
+    scheme: str,
+    k: int,
+    way: HigherIs | None,
+    named: str,
+    reverse: bool,
+    layer: str,
+) -> tuple[np.ndarray, list[str], dict[str, Any], Any]:
+    """Return each unit's colour index, the colours, the legend's rows and scale, the writer."""
+    try:
+        classes = classify(values.to_numpy(dtype=float), scheme, k, indicator)
+        steps = len(classes.lower)
+        colours = colours_of(named, steps, reverse=reverse)
+    except DataError as exc:
+        raise DataError(exc.message, layer=layer) from None
+    # palette() runs light to dark: the worse end takes the darkest colour.
+    if way == "better":
+        colours.reverse()
+    write = number_format(
+        values.to_numpy(dtype=float), list(zip(classes.lower, classes.upper, strict=True))
+    )
+    rows = []
+    for colour, lo, hi, empty in zip(
+        colours, classes.lower, classes.upper, classes.empty, strict=True
+    ):
+        text = write(lo) if write(lo) == write(hi) else f"{write(lo)} – {write(hi)}"
+        rows.append([colour, text + (" (no units)" if empty else "")])
+    missing = int((classes.index < 0).sum())
+    if missing:
+        rows.append([_NO_DATA, f"No data ({missing:,})"])
+    index = np.where(classes.index < 0, len(colours), classes.index)
+    darker = None
+    if way is not None:
+        worse_darker = not reverse
+        darker = "Darker is worse" if worse_darker else "Darker is better"
+    return index, [*colours, _NO_DATA], {"rows": rows, "scale": darker}, write
+
+
+def _name_labels(boundary_set: BoundarySet, key: str, precision: int) -> dict[str, Any]:
+    """Return the page's description of a layer's unit names, written at each unit's centre.
+
+    The centre is that of the unit's largest inscribed circle (always inside
+    it, and where a label has most room), found in the set's projected CRS.
+    """
+    units = boundary_set[key]
+    geoms = np.asarray(units.geometry.array, dtype=object)
+    drawn = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    geoms = shapely.make_valid(geoms[drawn])
+    centres = shapely.get_point(shapely.maximum_inscribed_circle(geoms), 0)
+    points = gpd.GeoSeries(centres, crs=units.crs).to_crs("EPSG:4326")
+    xy = np.round(shapely.get_coordinates(np.asarray(points.array, dtype=object)), precision)
+    names = units["name"] if "name" in units.columns else units["code"]
+    names = names.where(names.notna(), units["code"])[drawn]
+    return {
+        "name": key.replace("_", " ").title() + " names",  # as outline layers are named
+        "points": xy.tolist(),
+        "texts": [str(n) for n in names],
+    }
+
+
 def locality_map(
     boundary_set: BoundarySet,
     layer: str = "neighbourhood",
@@ -110,9 +177,16 @@ def locality_map(
     data: pd.DataFrame | None = None,
     scheme: str = "quantiles",
     k: int = 5,
+    higher_is: HigherIs | None = None,
+    palette: str = DEFAULT_PALETTE,
+    reverse: bool = False,
+    label: str | None = None,
     localities: str | None = "locality",
     wards: str | None = "ward",
     outlines: Sequence[str] = (),
+    labels: str | None = None,
+    tiles: str | None = "osm",
+    tiles_credit: str | None = None,
     tolerance_m: float = 10.0,
     precision: int = 5,
     title: str | None = None,
@@ -131,23 +205,55 @@ def locality_map(
         are coloured so that neighbours never share a colour.
     data : pandas.DataFrame, optional
         Indicator values indexed by the layer's codes (e.g. from
-        :func:`localitygeo.aggregate`).
+        :func:`localitygeo.aggregate`, or :func:`localitygeo.read_indicators`,
+        whose ``attrs["indicators"]`` give the indicator's label and
+        direction).
     scheme : {"quantiles", "natural_breaks", "equal_interval"}
         mapclassify scheme.
     k : int, default 5
-        Number of classes, 1 to 7 (the palette's colours).
+        Number of classes: from 1 up to the number of distinct values (equal
+        intervals may be empty: up to 253, the most colours). Where ties
+        leave quantiles or natural breaks fewer classes, the empty ones are
+        dropped, with a warning.
+    higher_is : {"worse", "better"}, optional
+        Whether higher values are worse or better; the worse end is drawn
+        darkest. By default, as ``data``'s ``attrs`` or the layer's
+        ``indicators`` in the manifest say, else as
+        :func:`localitygeo.indicators.recognised_direction` recognises
+        (deprivation ranks and deciles: lower is worse); else higher values
+        are drawn darker and the legend makes no claim.
+    palette : str, default "OrRd"
+        A ColorBrewer or matplotlib palette (sequential or diverging; see
+        :func:`localitygeo.maps.scale.palette_names`); ``_r`` reverses it.
+    reverse : bool, default False
+        Draw the better end darkest instead.
+    label : str, optional
+        The indicator's name for people, the legend's title and the
+        tooltip's heading: by default its label in ``data``'s ``attrs`` or
+        the manifest, else the column made readable (``imd_rank`` is "IMD
+        rank").
     localities, wards : str or None
         Layers drawn as bold outlines on top and as a toggleable overlay;
         ``None`` (or a layer the set lacks) leaves them out.
     outlines : sequence of str, optional
         Further layers drawn as thin outlines (shown, and toggleable), such as
         ``("lsoa", "msoa")`` under an output-area map.
+    labels : str, optional
+        A layer (such as ``"locality"``) whose unit names are written on the
+        map, as text, at each unit's centre; a toggleable overlay.
+    tiles : str or None, default "osm"
+        Background: ``None`` (or ``"none"``) for none, so an offline page
+        makes no request at all; ``"osm"``; a tile URL with ``{z}``, ``{x}``
+        and ``{y}``; or a provider name folium knows.
+    tiles_credit : str, optional
+        Credit of tiles given by URL (default "Tiles: <host>").
     tolerance_m : float, default 10.0
         Coverage simplification tolerance in metres (0 keeps every vertex).
     precision : int, default 5
         Decimal places of longitude/latitude kept (5 is about 1 m).
     title : str, optional
-        Title shown in the legend (as text; never parsed as HTML).
+        The page's title (the browser's tab); default "<label>: <layer title>"
+        (the layer's title alone without an indicator).
     attribution : str
         Attribution line (required for OGL data).
 
@@ -165,11 +271,13 @@ def locality_map(
     ColumnError
         ``indicator`` is not a column.
     DataError
-        ``k`` is out of range, or the indicator holds text or infinities, has
-        no values, or cannot be put in ``k`` classes.
+        ``k`` is out of range, the palette is unknown or qualitative,
+        ``higher_is`` is neither "worse" nor "better", or the indicator holds
+        text or infinities, has no values, or cannot be put in ``k`` classes.
+    InputError
+        ``tiles`` is not a known background or a tile URL.
     """
     import folium
-    import mapclassify
 
     units = boundary_set[layer]
     if data is not None:
@@ -184,51 +292,45 @@ def locality_map(
         )
     if scheme not in SCHEMES:
         raise ManifestError(f"unknown scheme '{scheme}'; choose from {', '.join(SCHEMES)}")
-    _check_classes(k)
-    values = None
+    if labels is not None and labels not in boundary_set.layers:
+        raise ColumnError(
+            f"no layer '{labels}' to label; layers are: {', '.join(boundary_set.layers)}"
+        )
+    spec = boundary_set.specs.get(layer)
+    title_of = spec.title if spec is not None else readable(layer)
+    legend: dict[str, Any] = {"title": title_of, "rows": []}
+    formats: dict[str, Any] = {}
     if indicator is not None:
         own = data is None or indicator not in data.columns
-        path = boundary_set.specs[layer].path if own and layer in boundary_set.specs else None
+        path = spec.path if own and spec is not None else None
         values = _numbers(units, indicator, layer, path)
+        known = indicator_info(
+            indicator,
+            None if data is None else data.attrs.get("indicators"),
+            getattr(spec, "indicators", None),
+        )
+        label = label or known.get("label") or readable(indicator)
+        way = _direction(indicator, label, higher_is, known)
+        index, colours, scale, formats[indicator] = _choropleth(
+            values, indicator, scheme, k, way, palette, reverse, layer
+        )
+        legend = {"title": label, **scale}
+    else:
+        check_higher_is(higher_is)
+        colours_of(palette, 3)  # a bad name is an error with or without an indicator
+        index = neighbour_colours(units) % len(_QUALITATIVE)
+        colours = list(_QUALITATIVE)
     shown = to_web(simplify_coverage(units, tolerance_m), precision).reset_index(drop=True)
     named = "name" in shown.columns and bool(
         (shown["name"].notna() & (shown["name"].astype(str) != shown["code"].astype(str))).any()
     )
     fields = ["code"] + (["name"] if named else []) + ([indicator] if indicator else [])
-    labels = (
-        ["Code"]
-        + (["Name"] if named else [])
-        + ([indicator.replace("_", " ")] if indicator else [])
-    )
-    legend_rows: list[list[str]] = []
-    if values is not None:
-        ok = values.notna().to_numpy()
-        try:
-            classifier = getattr(mapclassify, SCHEMES[scheme])(values[ok].to_numpy(), k=k)
-        except ValueError as exc:
-            raise DataError(
-                f"cannot classify indicator '{indicator}' into {k} {scheme} classes: {exc}",
-                layer=layer,
-            ) from None
-        palette = _PALETTE[: len(classifier.bins)]
-        index = np.full(len(units), len(palette))  # no value: the grey after the palette
-        index[ok] = classifier.yb
-        colours = [*palette, _NO_DATA]
-        lower = [float(values[ok].min()), *classifier.bins[:-1]]
-        legend_rows = [
-            [palette[i], f"{_fmt(lo)} – {_fmt(hi)}"]
-            for i, (lo, hi) in enumerate(zip(lower, classifier.bins, strict=True))
-        ]
-    else:
-        index = neighbour_colours(units) % len(_QUALITATIVE)
-        colours = list(_QUALITATIVE)
+    headings = ["Code"] + (["Name"] if named else []) + ([str(label)] if indicator else [])
 
     west, south, east, north = shown.total_bounds
     m = folium.Map(tiles=None, control_scale=True)
     m.fit_bounds([[south, west], [north, east]])
-    # OpenStreetMap's tiles keep their own credit; the data's is added by the page.
-    folium.TileLayer("OpenStreetMap", name="Background", attr=_OSM_CREDIT).add_to(m)
-    title_of = boundary_set.specs[layer].title if layer in boundary_set.specs else layer
+    credit = add_background(m, tiles, tiles_credit)
     layers: list[dict[str, Any]] = [
         {
             "name": title_of,
@@ -236,8 +338,8 @@ def locality_map(
             "style": {"color": "#555555", "weight": 0.6, "fillOpacity": 0.75},
             "fill": {"colours": colours, "index": [int(i) for i in index]},
             "highlight": {"weight": 2.5, "color": "#000000"},
-            "labels": labels,
-            "rows": _rows(shown, fields),
+            "labels": headings,
+            "rows": _rows(shown, fields, formats),
             "detail": "tooltip",
             "sticky": True,
             "show": True,
@@ -261,16 +363,16 @@ def locality_map(
                 show=show,
             )
         )
+    page_title = title or (f"{label}: {title_of}" if indicator else title_of)
     PageData(
         {
             "layers": layers,
+            "names": None if labels is None else _name_labels(boundary_set, labels, precision),
             "control": {"collapsed": False},
             "attribution": attribution,
-            "legend": {
-                "title": title or (indicator or layer).replace("_", " ").capitalize(),
-                "rows": legend_rows,
-                "note": attribution,
-            },
+            "tilesCredit": credit,
+            "pageTitle": page_title,
+            "legend": {**legend, "note": attribution},
         }
     ).add_to(m)
     return m

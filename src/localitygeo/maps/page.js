@@ -110,9 +110,14 @@
       var div = node("div", "localitygeo-legend");
       div.style.cssText = "background:white;padding:8px;font:12px sans-serif;"
         + "border:1px solid #999";
+      div.style.maxWidth = "18em";
       div.appendChild(node("strong", null, spec.title));
+      if (spec.scale) {
+        var scale = div.appendChild(node("div", "localitygeo-legend-scale", spec.scale));
+        scale.style.cssText = "margin:2px 0 4px;color:#333;font-style:italic";
+      }
       spec.rows.forEach(function (entry) {
-        var row = div.appendChild(node("div"));
+        var row = div.appendChild(node("div", "localitygeo-legend-row"));
         var swatch = row.appendChild(node("span"));
         swatch.style.cssText = "display:inline-block;width:14px;height:10px;margin-right:6px";
         swatch.style.background = asText(entry[0]);
@@ -126,6 +131,21 @@
     };
   }
 
+  // Names written on the map: each a text node in a Leaflet divIcon (never HTML).
+  function nameLabels(spec) {
+    var group = L.layerGroup();
+    spec.points.forEach(function (point, i) {
+      var text = node("span", "localitygeo-name", spec.texts[i]);
+      text.style.cssText = "display:inline-block;transform:translate(-50%,-50%);"
+        + "white-space:nowrap;font:bold 12px sans-serif;color:#111;"
+        + "text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff";
+      var icon = L.divIcon({html: text, className: "localitygeo-name-icon", iconSize: null});
+      L.marker([point[1], point[0]], {icon: icon, interactive: false, keyboard: false})
+        .addTo(group);
+    });
+    return group;
+  }
+
   function draw(id) {
     var spec = JSON.parse(document.getElementById(id).textContent);
     var map = window[spec.map];
@@ -135,10 +155,23 @@
         base.Background = layer;
       }
     });
+    if (spec.tilesCredit && map.attributionControl) {
+      Object.keys(base).forEach(function (key) {
+        map.attributionControl.removeAttribution(base[key].getAttribution());
+        base[key].options.attribution = escapeHtml(spec.tilesCredit);
+        map.attributionControl.addAttribution(base[key].options.attribution);
+      });
+    }
     var overlays = {};
     spec.layers.forEach(function (layerSpec) {
       overlays[escapeHtml(layerSpec.name)] = drawLayer(map, layerSpec);
     });
+    if (spec.names) {
+      overlays[escapeHtml(spec.names.name)] = nameLabels(spec.names).addTo(map);
+    }
+    if (spec.pageTitle) {
+      document.title = asText(spec.pageTitle);
+    }
     if (spec.title) {
       addControl(map, "topright", paneTitle(spec.title));
     }

@@ -34,8 +34,10 @@ from branca.element import Element, Figure, MacroElement
 from localitygeo.errors import InputError
 
 __all__ = [
+    "OSM_CREDIT",
     "PageData",
     "Verbatim",
+    "add_background",
     "check_folium_text",
     "feature_collection",
     "outline_layer",
@@ -49,6 +51,13 @@ _DATA_BLOCK = re.compile(
     re.DOTALL,
 )
 _TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#|%\}|\}\}|#\}")
+
+#: OpenStreetMap's credit for its tiles (a constant: folium puts it in its templates).
+OSM_CREDIT = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+#: What folium is told a tile URL's credit is; ``page.js`` replaces it with the real one.
+_URL_CREDIT = "Background tiles"
 
 
 @cache
@@ -211,3 +220,63 @@ def outline_layer(key: str, outline: Any, style: dict[str, Any], *, show: bool) 
         "show": show,
         "interactive": False,
     }
+
+
+def add_background(m: Any, tiles: str | None, credit: str | None = None) -> str | None:
+    """Add background tiles to a map pane, or none; return the credit ``page.js`` shows.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The pane.
+    tiles : str or None
+        ``None`` or ``"none"``: no background (the page makes no request).
+        ``"osm"`` (or ``"OpenStreetMap"``): OpenStreetMap, with its credit.
+        A tile URL (``https://.../{z}/{x}/{y}.png``). Or the name of a
+        provider folium knows (xyzservices, such as ``"CartoDB positron"``),
+        with that provider's credit.
+    credit : str, optional
+        The credit of tiles given by URL (shown as text); default "Tiles:
+        <host>".
+
+    Returns
+    -------
+    str or None
+        For tiles given by URL, the credit that ``page.js`` puts in place of
+        the constant one folium is given (it is data: it never reaches
+        folium's templates); None otherwise.
+
+    Raises
+    ------
+    InputError
+        Unknown tiles, a URL without ``{z}``, ``{x}`` and ``{y}``, or template
+        syntax (``{{``) in the name or URL.
+    """
+    import folium
+    import xyzservices
+
+    if tiles is None or tiles.strip().lower() == "none":
+        return None
+    check_folium_text(tiles, "tiles")
+    if tiles.strip().lower() in ("osm", "openstreetmap"):
+        folium.TileLayer("OpenStreetMap", name="Background", attr=OSM_CREDIT).add_to(m)
+        return None
+    if re.match(r"https?://", tiles, flags=re.IGNORECASE):
+        missing = [p for p in ("{z}", "{x}", "{y}") if p not in tiles]
+        if missing or re.search(r"[\s\"'<>\\]", tiles):
+            raise InputError(
+                f"tiles URL {tiles!r} is not a tile template: it needs {{z}}, {{x}} and {{y}} "
+                "and no spaces, quotes, angle brackets or backslashes"
+            )
+        folium.TileLayer(tiles, name="Background", attr=_URL_CREDIT).add_to(m)
+        host = re.sub(r"^https?://([^/]*).*$", r"\1", tiles, flags=re.IGNORECASE)
+        return credit or f"Tiles: {host}"
+    try:
+        provider = xyzservices.providers.query_name(tiles)
+    except ValueError:
+        raise InputError(
+            f"unknown tiles {tiles!r}; give none, osm, a tile URL with {{z}}, {{x}} and {{y}}, "
+            "or a provider name such as 'CartoDB positron'"
+        ) from None
+    folium.TileLayer(provider, name="Background").add_to(m)
+    return None
