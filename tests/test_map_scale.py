@@ -473,3 +473,24 @@ def test_the_map_command_takes_the_label_from_the_layer_it_aggregates(tmp_path):
 def test_bad_indicator_entries_in_the_manifest(tmp_path, entry, message):
     with pytest.raises(lg.errors.ManifestError, match=re.escape(message)):
         lg.read_boundaries(_described_city(tmp_path, entry))
+
+
+def test_names_of_invalid_units_are_placed_inside_them():
+    import geopandas as gpd
+    import shapely
+
+    from localitygeo.maps.locality import _name_labels
+
+    bowtie = shapely.Polygon([(0, 0), (200, 200), (200, 0), (0, 200)])  # crosses itself
+    square = shapely.box(300, 0, 500, 200)
+    frame = gpd.GeoDataFrame(
+        {"code": ["B", "S"], "name": ["Bow tie", None]},
+        geometry=[shapely.affinity.translate(g, 400000, 200000) for g in (bowtie, square)],
+        crs="EPSG:27700",
+    )
+    assert not frame.geometry.is_valid.iloc[0]
+    names = _name_labels(lg.BoundarySet.from_layers({"area": frame}), "area", 6)
+    assert names["texts"] == ["Bow tie", "S"]  # no name: the code
+    points = gpd.GeoSeries(shapely.points(np.asarray(names["points"])), crs=4326).to_crs(27700)
+    repaired = shapely.make_valid(np.asarray(frame.geometry.array, dtype=object))
+    assert shapely.distance(repaired, np.asarray(points.array, dtype=object)).max() < 0.5

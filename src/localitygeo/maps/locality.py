@@ -156,7 +156,8 @@ def _name_labels(boundary_set: BoundarySet, key: str, precision: int) -> dict[st
     units = boundary_set[key]
     geoms = np.asarray(units.geometry.array, dtype=object)
     drawn = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    geoms = shapely.make_valid(geoms[drawn])
+    # polygons stay polygons (an invalid one is repaired, never a collection)
+    geoms = shapely.make_valid(geoms[drawn], method="structure", keep_collapsed=False)
     centres = shapely.get_point(shapely.maximum_inscribed_circle(geoms), 0)
     points = gpd.GeoSeries(centres, crs=units.crs).to_crs("EPSG:4326")
     xy = np.round(shapely.get_coordinates(np.asarray(points.array, dtype=object)), precision)
