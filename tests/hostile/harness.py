@@ -1,8 +1,12 @@
 """Shared harness for the hostile-input corpus.
 
-Every case runs the installed ``localitygeo`` command in a subprocess, as a
-user (or an attacker's file) would, and :func:`run_cli` asserts what every
-case must hold whatever it tests:
+Every case runs the ``localitygeo`` command in a process of its own, as a
+user (or an attacker's file) would: a child forked from a server that has
+done the command's imports once (:mod:`tests.hostile.zygote`; it calls what
+the console script calls), or the installed console script itself when a case
+sets a resource limit or ``LOCALITYGEO_TEST_SUBPROCESS=1`` is set. The signal
+cases always use the console script. :func:`run_cli` asserts what every case
+must hold whatever it tests:
 
 - the exit code is the one expected (2 means "could not run");
 - on exit 2, stderr is exactly one line naming what failed, and no traceback;
@@ -15,11 +19,15 @@ data; nothing is copied into the repository.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +107,72 @@ class Result:
         return lines[-1] if lines else ""
 
 
+#: The environment every case runs in (wide lines, so messages do not wrap).
+_BASE_ENV = {**os.environ, "COLUMNS": "200"}
+
+
+class _ForkServer:
+    """The running :mod:`tests.hostile.zygote`: one child process per case, imports done once."""
+
+    def __init__(self) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="localitygeo-zygote-"))
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("zygote.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=_BASE_ENV,
+            cwd=self.tmp,
+        )
+        assert self.proc.stdout is not None
+        ready = self.proc.stdout.readline()
+        if not ready:
+            pytest.fail("the hostile-corpus fork server did not start (see stderr)")
+        atexit.register(self.close)
+
+    def run(
+        self, argv: list[str], *, cwd: Path | None, env: Mapping[str, str], timeout: float
+    ) -> subprocess.CompletedProcess[str]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        out, err = self.tmp / "stdout", self.tmp / "stderr"
+        req = {
+            "argv": argv,
+            "cwd": str(cwd or Path.cwd()),
+            "env": dict(env),
+            "stdout": str(out),
+            "stderr": str(err),
+            "timeout": timeout,
+        }
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        answer = json.loads(self.proc.stdout.readline())
+        if answer.get("timeout"):
+            raise subprocess.TimeoutExpired(["localitygeo", *argv], timeout)
+        read = {"encoding": "utf-8", "errors": "replace"}
+        return subprocess.CompletedProcess(
+            ["localitygeo", *argv],
+            answer["returncode"],
+            out.read_text(**read),
+            err.read_text(**read),
+        )
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+_SERVER: list[_ForkServer] = []
+
+
+def _fork_server() -> _ForkServer:
+    if not _SERVER or _SERVER[0].proc.poll() is not None:
+        _SERVER[:] = [_ForkServer()]
+    return _SERVER[0]
+
+
 def run_cli(
     *args: str | Path,
     inputs: Iterable[Path] = (),
@@ -142,15 +216,20 @@ def run_cli(
     )
     before_hash = snapshot(inputs)
     before_files = listing(watched)
-    proc = subprocess.run(
-        [str(EXE), *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=timeout,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-        preexec_fn=preexec_fn,
-    )
+    argv = [str(a) for a in args]
+    full_env = {**_BASE_ENV, **(env or {})}
+    if preexec_fn is None and not os.environ.get("LOCALITYGEO_TEST_SUBPROCESS"):
+        proc = _fork_server().run(argv, cwd=cwd, env=full_env, timeout=timeout)
+    else:
+        proc = subprocess.run(
+            [str(EXE), *argv],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            timeout=timeout,
+            env=full_env,
+            preexec_fn=preexec_fn,
+        )
     new = {p for p in listing(watched) - before_files if p.resolve() not in outputs}
     result = Result(proc.returncode, proc.stdout, proc.stderr, new)
     where = f"localitygeo {' '.join(map(str, args))}\nstdout: {proc.stdout}\nstderr: {proc.stderr}"
