@@ -118,3 +118,19 @@ def test_written_files_and_folder_get_the_usual_permissions(after, tmp_path):
     assert stat.S_IMODE(dest.stat().st_mode) == 0o750  # not mkdtemp's 0700
     for f in dest.iterdir():
         assert stat.S_IMODE(f.stat().st_mode) == 0o640, f
+
+
+def test_an_indicator_written_under_a_new_name_keeps_its_label(tmp_path):
+    import dataclasses
+
+    city = read_boundaries(CITY)
+    sa = city["small_area"]
+    odd = sa.assign(IMD_Score=sa["imd_score"] * 2)  # clashes with imd_score in a GeoPackage
+    meta = {"IMD_Score": {"label": "Doubled score", "higher_is": "worse"}}
+    spec = dataclasses.replace(city.specs["small_area"], indicators=meta)
+    city = dataclasses.replace(
+        city.with_layers(small_area=odd), specs={**city.specs, "small_area": spec}
+    )
+    back = read_boundaries(write_boundaries(city, tmp_path / "set"))
+    assert (back["small_area"]["IMD_Score_2"] == odd["IMD_Score"].to_numpy()).all()
+    assert back.specs["small_area"].indicators == {"IMD_Score_2": meta["IMD_Score"]}

@@ -26,8 +26,9 @@ __all__ = ["write_boundaries"]
 _GPKG = "boundaries.gpkg"
 
 
-def _manifest(bset: BoundarySet) -> str:
+def _manifest(bset: BoundarySet, renamed: dict[str, dict[object, str]] | None = None) -> str:
     q = _toml.value
+    renamed = renamed or {}
     lines = [f"name = {q(bset.name)}", f"crs = {q(bset.crs.to_string())}"]
     if bset.description:
         lines.append(f"description = {q(bset.description)}")
@@ -38,7 +39,9 @@ def _manifest(bset: BoundarySet) -> str:
         if spec is not None and spec.title:
             lines.append(f"title = {q(spec.title)}")
         if spec is not None and spec.indicators:
-            lines.append(f"indicators = {q({c: dict(e) for c, e in spec.indicators.items()})}")
+            names = renamed.get(key, {})  # a column written under another name keeps its entry
+            entries = {names.get(c, c): dict(e) for c, e in spec.indicators.items()}
+            lines.append(f"indicators = {q(entries)}")
         if key in bset.built_from:
             lines.append(f"blocks = {q({'layer': bset.built_from[key], 'column': key})}")
     for rule in bset.nesting:
@@ -77,13 +80,13 @@ def _refuse_nul(bset: BoundarySet, dest: Path) -> None:
                 raise OutputError(f"column {col!r} {why}", path=dest, layer=key, code=code)
 
 
-def _unclash(frame: pd.DataFrame) -> pd.DataFrame:
+def _unclash(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[object, str]]:
     """Rename columns equal to an earlier one but for case (``Name`` beside ``name``).
 
     GeoPackage (SQLite) field names are case-insensitive, and KML sources
     always carry a ``Name``: the canonical ``code``, ``name`` and geometry
     columns keep their names and any other column that clashes becomes
-    ``<column>_2`` (``_3``...).
+    ``<column>_2`` (``_3``...). Returns the frame and the renames made.
     """
     geometry = frame.geometry.name if hasattr(frame, "geometry") else None
     first = [c for c in ("code", "name", geometry) if c in frame.columns]
@@ -99,7 +102,7 @@ def _unclash(frame: pd.DataFrame) -> pd.DataFrame:
         taken.add(name.lower())
         if name != col:
             renames[col] = name
-    return frame.rename(columns=renames) if renames else frame
+    return (frame.rename(columns=renames) if renames else frame), renames
 
 
 def write_boundaries(bset: BoundarySet, folder: str | Path, *, overwrite: bool = False) -> Path:
@@ -141,12 +144,13 @@ def write_boundaries(bset: BoundarySet, folder: str | Path, *, overwrite: bool =
         raise OutputError(f"output folder {what}; choose another or overwrite", path=dest)
     check_outputs({"the output folder": dest}, sets=[bset], folder=True, replace=overwrite)
     _refuse_nul(bset, dest)
+    renamed: dict[str, dict[object, str]] = {}
     with atomic_folder(dest, replace=overwrite) as tmp:
         for key, frame in bset.layers.items():
-            out = _unclash(frame.copy())
+            out, renamed[key] = _unclash(frame.copy())
             for col in out.columns:
                 if col != out.geometry.name and out[col].dtype == object:
                     out[col] = out[col].astype("string")
             out.to_file(tmp / _GPKG, driver="GPKG", layer=key, engine="pyogrio")
-        (tmp / "boundaries.toml").write_text(_manifest(bset), encoding="utf-8")
+        (tmp / "boundaries.toml").write_text(_manifest(bset, renamed), encoding="utf-8")
     return dest / "boundaries.toml"
