@@ -363,7 +363,9 @@ class BoundarySet:
                 notes.append(
                     f"layer '{key}' reprojected from {gdf.crs.to_string()} to {target.to_string()}"
                 )
-                gdf = gdf.to_crs(target)
+                from localitygeo._reproject import to_crs
+
+                gdf = to_crs(gdf, target)
             out[key] = gdf
         rules = tuple(nesting)
         for rule in rules:
@@ -590,6 +592,8 @@ def read_boundaries(path: str | Path) -> BoundarySet:
         :class:`GeometryError` met while reading; messages name the manifest,
         the layer and the file.
     """
+    from localitygeo._profile import stage
+    from localitygeo._reproject import to_crs
     from localitygeo.coordinates import check_coordinates
     from localitygeo.crs import working_crs
     from localitygeo.io import read_layer
@@ -599,7 +603,7 @@ def read_boundaries(path: str | Path) -> BoundarySet:
     notes: list[str] = []
     for key, ls in spec["layers"].items():
         # what reading did (a file's CRS label corrected by crs_in) goes in the notes
-        with warnings.catch_warnings(record=True) as seen:
+        with warnings.catch_warnings(record=True) as seen, stage(f"read {key}"):
             warnings.simplefilter("always", LocalityGeoWarning)
             frames[key] = read_layer(
                 ls.path,
@@ -628,7 +632,8 @@ def read_boundaries(path: str | Path) -> BoundarySet:
             notes.append(
                 f"layer '{key}' reprojected from {gdf.crs.to_string()} to {target.to_string()}"
             )
-            frames[key] = gdf.to_crs(target)
+            with stage(f"reproject {key}"):
+                frames[key] = to_crs(gdf, target)
             check_coordinates(
                 frames[key], p, key, check_crs=spec["layers"][key].check_crs, working=True
             )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -56,6 +57,7 @@ def read_layer(
     strict: bool = True,
     label: str | None = None,
     check_crs: bool = True,
+    columns: Sequence[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a polygon boundary layer.
 
@@ -93,6 +95,10 @@ def read_layer(
         labelled degrees, degrees labelled metres). Turn it off only for data
         whose CRS is known to be right. Coordinates that are NaN, infinite or
         beyond any place on Earth are errors whatever this says.
+    columns : sequence of str, optional
+        Source attributes to keep besides ``code`` and ``name`` (default:
+        all). A GeoParquet file is then read for those columns only, which
+        is faster for a wide national file; other formats are read whole.
 
     Returns
     -------
@@ -125,7 +131,7 @@ def read_layer(
 
     p = Path(path)
     where = label or (str(layer) if layer is not None else p.stem)
-    gdf, kind = _read_raw(p, layer, engine, where)
+    gdf, kind = _read_raw(p, layer, engine, where, _wanted(code, name, columns))
     if not isinstance(gdf, gpd.GeoDataFrame):
         what = "" if kind == "text" else f" ({_what(p, kind)})"
         raise InputError(
@@ -137,6 +143,13 @@ def read_layer(
     if len(gdf) == 0:
         raise InputError("the layer holds no features", path=p, layer=where)
     gdf = _canonical_columns(gdf, code, name, p, where)
+    if columns is not None:
+        keep = [
+            "code",
+            "name",
+            *(c for c in columns if c in gdf.columns and c not in ("code", "name")),
+        ]
+        gdf = gdf[[*dict.fromkeys(keep), "geometry"]]
     _check_geometry_types(gdf, p, where)
     gdf = _set_crs(gdf, crs, p, where, check_crs)
     if strict:
@@ -186,10 +199,46 @@ def check_strict(gdf: gpd.GeoDataFrame, path: str | Path | None, layer: str | No
         )
 
 
+def _wanted(code: str, name: str | None, columns: Sequence[str] | None) -> list[str] | None:
+    """Return the attributes to read (None: all)."""
+    if columns is None:
+        return None
+    return list(dict.fromkeys([code, *([name] if name else []), *columns]))
+
+
+def _parquet_columns(p: Path, wanted: list[str] | None) -> list[str] | None:
+    """Return the columns of GeoParquet file ``p`` to read: ``wanted`` and its geometry.
+
+    None (read everything) when all are wanted, when a wanted column is not
+    in the file (reading it whole gives the message that lists the columns)
+    or when the file's schema cannot be read (reading it gives the error).
+    """
+    if wanted is None:
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(p)
+        meta = json.loads((schema.metadata or {}).get(b"geo", b"{}"))
+    except Exception:
+        return None
+    geometry = [str(c) for c in meta.get("columns", {})] if isinstance(meta, dict) else []
+    if not geometry or any(c not in schema.names for c in wanted):
+        return None
+    return list(dict.fromkeys([*wanted, *geometry]))
+
+
 def _read_raw(
-    p: Path, layer: str | int | None, engine: Engine, where: str
+    p: Path,
+    layer: str | int | None,
+    engine: Engine,
+    where: str,
+    wanted: list[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, str]:
-    """Return the file's layer as GeoPandas reads it, and what the file is (:func:`sniff`)."""
+    """Return the file's layer as GeoPandas reads it, and what the file is (:func:`sniff`).
+
+    ``wanted`` (attributes, None for all) limits what is read from a GeoParquet file.
+    """
     import geopandas as gpd
 
     if engine not in ("pyogrio", "fiona"):
@@ -207,7 +256,7 @@ def _read_raw(
         if kind != "parquet":
             raise InputError(f"is {describe(kind)}, not a GeoParquet file", path=p, layer=where)
         try:
-            return gpd.read_parquet(p), kind
+            return gpd.read_parquet(p, columns=_parquet_columns(p, wanted)), kind
         except (ValueError, OSError, TypeError) as exc:
             raise InputError(
                 f"not a readable GeoParquet file ({_first_line(exc)})", path=p, layer=where

@@ -26,6 +26,7 @@ import shapely
 
 from localitygeo._measure import Progress
 from localitygeo._overlap.keys import stable_argsort
+from localitygeo._profile import stage
 from localitygeo.crs import parse_crs, same_crs
 from localitygeo.errors import ColumnError, DataError, GeometryError, format_codes
 from localitygeo.numbers import layer_numbers
@@ -127,11 +128,16 @@ def best_fit(
     if crs is not None:
         if table is not None:
             raise DataError("pass crs= or table=, not both: a table is measured in one CRS")
+        from localitygeo._reproject import to_crs
+
         crs = parse_crs(crs)
-        child, parent = child.to_crs(crs), parent.to_crs(crs)
-        weights = None if weights is None else weights.to_crs(crs)
+        with stage("reproject"):
+            child = to_crs(child, crs, threads=threads)
+            parent = to_crs(parent, crs, threads=threads)
+            weights = None if weights is None else to_crs(weights, crs, threads=threads)
     if table is None:
-        table = overlap_table(child, parent, threads=threads, progress=progress, names=names)
+        with stage("overlaps"):
+            table = overlap_table(child, parent, threads=threads, progress=progress, names=names)
     else:
         table.check(child, parent, names)
     cgeom, pgeom = table.source_geometry, table.target_geometry
@@ -156,7 +162,8 @@ def best_fit(
         share = np.concatenate([share[keep], wshare])
         basis[has_weight] = "weight"
 
-    return _table(child, parent, ci, pj, share, basis)
+    with stage("assignment table"):
+        return _table(child, parent, ci, pj, share, basis)
 
 
 def _fit_table(table: OverlapTable) -> pd.DataFrame:

@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+import time
 from typing import Any
 
 import click
 
 __all__ = ["main", "reference_markdown"]
+
+_STARTED = time.perf_counter()  # the CLI's first import: before it, only Python's start-up
 
 # Command name -> "module:function". Add one line per sub-command.
 _COMMANDS: dict[str, str] = {
@@ -57,11 +60,29 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="localitygeo")
-def cli() -> None:
+@click.option(
+    "--profile",
+    is_flag=True,
+    help="Print a table of the run's steps (wall time, CPU time, peak memory) on stderr at "
+    "the end. LOCALITYGEO_PROFILE=1 does the same.",
+)
+@click.pass_context
+def cli(ctx: click.Context, profile: bool) -> None:
     """Local-government geography: validate, change, aggregate and map boundaries.
 
-    Exit codes: 0 success, 1 validation found errors, 2 could not run.
+    Exit codes: 0 success, 1 validation found errors, 2 could not run. Long runs print
+    one line per stage on stderr (LOCALITYGEO_PROGRESS=0 turns that off).
     """
+    from localitygeo._profile import Profile, enabled_by_env
+
+    if profile or enabled_by_env():
+        prof = Profile(started=_STARTED).__enter__()
+
+        def show() -> None:
+            prof.__exit__()
+            click.echo(prof.table("total (since the CLI started)"), err=True)
+
+        ctx.call_on_close(show)
 
 
 def main(argv: list[str] | None = None) -> Any:

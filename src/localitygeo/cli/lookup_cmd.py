@@ -49,27 +49,35 @@ def lookup(
 
     check_outputs({"-o": output}, files={"CHILD": child, "PARENT": parent})
 
-    from localitygeo.cli._echo import say
-    from localitygeo.cli._progress import progress_callbacks
-    from localitygeo.crs import working_crs
-    from localitygeo.io import read_layer
-    from localitygeo.nesting import best_fit
-    from localitygeo.safecsv import write_csv
+    from localitygeo._profile import stage
+
+    with stage("import geopandas and the engine"):
+        from localitygeo.cli._echo import say
+        from localitygeo.cli._progress import progress_callbacks
+        from localitygeo.crs import working_crs
+        from localitygeo.io import read_layer
+        from localitygeo.nesting import best_fit
+        from localitygeo.safecsv import write_csv
 
     with progress_callbacks() as (step, fraction):
         step("reading layers")
-        c = read_layer(child, child_code, layer=child_layer)
-        p = read_layer(parent, parent_code, layer=parent_layer)
+        with stage("read child"):
+            c = read_layer(child, child_code, layer=child_layer, columns=())
+        with stage("read parent"):
+            p = read_layer(parent, parent_code, layer=parent_layer, columns=())
         target = crs or working_crs(c)
         step("best fit")
-        table = best_fit(c, p, crs=target, progress=fraction)
-    text = write_csv(
-        table.drop(columns=["basis"]),
-        output,
-        escape_formulas=escape_formulas,
-        index=False,
-        float_format="%.6f",
-    )
+        with stage("best fit"):
+            table = best_fit(c, p, crs=target, progress=fraction)
+        step("writing")
+        with stage("write CSV"):
+            text = write_csv(
+                table.drop(columns=["basis"]),
+                output,
+                escape_formulas=escape_formulas,
+                index=False,
+                float_format="%.6f",
+            )
     if output is not None:
         say(f"wrote {output} ({len(table)} rows)", err=True)
     else:
