@@ -6,13 +6,20 @@ vertex-exact (each layer is generalised on its own, so neighbours' edges
 differ by floating-point slivers), so both checks measure area and report
 only what exceeds a tolerance in square metres.
 
-- :func:`find_overlaps` intersects each pair of units whose interiors may meet
-  (found with an STRtree) and keeps pairs sharing more than the tolerance.
+- :func:`find_overlaps` measures the overlap of every pair of units whose
+  boxes meet with the exact area engine (:mod:`localitygeo._overlap`, the
+  layer against itself), and intersects with GEOS only the pairs that may
+  share more than the tolerance, which it keeps if they do: the pairs and
+  areas a GEOS intersection of every pair gives, without intersecting the
+  hundreds of thousands of neighbours of a national layer.
 - :func:`find_gaps` unions the layer and keeps the holes of that union larger
   than the tolerance, naming the units around each.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -24,13 +31,18 @@ from localitygeo.crs import ensure_projected
 __all__ = ["find_gaps", "find_overlaps"]
 
 
-def _valid_geoms(layer: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Return (index of usable rows, repaired geometries of those rows)."""
+def _valid_geoms(
+    layer: gpd.GeoDataFrame, valid: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (index of usable rows, repaired geometries of those rows).
+
+    ``valid`` (per row, from ``shapely.is_valid``) saves computing it again.
+    """
     geoms = np.asarray(layer.geometry.array, dtype=object)
     usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     idx = np.flatnonzero(usable)
     g = geoms[idx].copy()
-    bad = ~shapely.is_valid(g)
+    bad = ~(shapely.is_valid(g) if valid is None else valid[idx])
     if bad.any():
         g[bad] = shapely.make_valid(g[bad])
     return idx, g
@@ -53,21 +65,54 @@ def find_overlaps(layer: gpd.GeoDataFrame, tolerance_m2: float = 1.0) -> gpd.Geo
         ``geometry``, largest first. Empty when the layer has no overlap.
     """
     ensure_projected(layer, "layer")
-    idx, g = _valid_geoms(layer)
+    return overlaps_of(layer, *_valid_geoms(layer), tolerance_m2)
+
+
+def overlaps_of(
+    layer: gpd.GeoDataFrame, idx: np.ndarray, g: np.ndarray, tolerance_m2: float
+) -> gpd.GeoDataFrame:
+    """:func:`find_overlaps` of rows ``idx`` of ``layer``, whose valid geometries are ``g``."""
     codes = layer["code"].to_numpy(dtype=object)[idx]
-    tree = shapely.STRtree(g)
-    a, b = tree.query(g, predicate="intersects")
-    keep = a < b
-    a, b = a[keep], b[keep]
-    inter = shapely.intersection(g[a], g[b])
-    area = shapely.area(inter)
-    big = area > tolerance_m2
+    a, b, area, inter = overlap_pairs(g, tolerance_m2)
     out = gpd.GeoDataFrame(
-        {"code_a": codes[a[big]], "code_b": codes[b[big]], "area_m2": area[big]},
-        geometry=inter[big],
+        {"code_a": codes[a], "code_b": codes[b], "area_m2": area},
+        geometry=inter,
         crs=layer.crs,
     )
     return out.sort_values("area_m2", ascending=False, ignore_index=True)
+
+
+def overlap_pairs(
+    g: np.ndarray, tolerance_m2: float, threads: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (a, b, area, geometry) of the pairs ``a < b`` of valid ``g`` overlapping > tolerance.
+
+    The engine's exact areas pick the pairs that may (over half the
+    tolerance, or unsettled); their GEOS intersections and areas decide.
+    """
+    from localitygeo._measure import _polygonal
+    from localitygeo._overlap import intersection_areas
+
+    poly = _polygonal_all(g, _polygonal)
+    ok = np.flatnonzero(~shapely.is_empty(poly))
+    i, j, area = intersection_areas(poly[ok], poly[ok], threads=threads)
+    i, j = ok[i], ok[j]
+    maybe = (i < j) & ~(area <= 0.5 * tolerance_m2)  # NaN: unsettled, measured below
+    a, b = i[maybe], j[maybe]
+    inter = np.asarray(shapely.intersection(g[a], g[b]), dtype=object)
+    measured = np.asarray(shapely.area(inter), dtype=float)
+    big = measured > tolerance_m2
+    return a[big], b[big], measured[big], inter[big]
+
+
+def _polygonal_all(g: np.ndarray, polygonal: Callable[[Any], Any]) -> np.ndarray:
+    """Return ``g`` with collections (from make_valid) reduced to their polygons."""
+    other = np.flatnonzero(~np.isin(shapely.get_type_id(g), (3, 6)))
+    if len(other) == 0:
+        return g
+    out = g.copy()
+    out[other] = [polygonal(x) for x in g[other]]
+    return out
 
 
 def find_gaps(layer: gpd.GeoDataFrame, tolerance_m2: float = 1.0) -> gpd.GeoDataFrame:
@@ -88,18 +133,16 @@ def find_gaps(layer: gpd.GeoDataFrame, tolerance_m2: float = 1.0) -> gpd.GeoData
         and the gap ``geometry``, largest first.
     """
     ensure_projected(layer, "layer")
-    idx, g = _valid_geoms(layer)
+    return gaps_of(layer, *_valid_geoms(layer), tolerance_m2)
+
+
+def gaps_of(
+    layer: gpd.GeoDataFrame, idx: np.ndarray, g: np.ndarray, tolerance_m2: float
+) -> gpd.GeoDataFrame:
+    """:func:`find_gaps` of rows ``idx`` of ``layer``, whose valid geometries are ``g``."""
     codes = layer["code"].to_numpy(dtype=object)[idx]
-    union = shapely.union_all(g)
-    polys = shapely.get_parts(union)
-    polys = polys[shapely.get_type_id(polys) == 3]  # polygons only
-    rings, owner = shapely.get_rings(polys, return_index=True)
-    interior = np.ones(len(rings), dtype=bool)
-    interior[np.unique(owner, return_index=True)[1]] = False  # each polygon's shell comes first
-    holes = np.asarray(shapely.polygons(rings[interior]), dtype=object)
+    holes = gap_holes(g, tolerance_m2)
     area = np.asarray(shapely.area(holes), dtype=float)
-    big = area > tolerance_m2
-    holes, area = holes[big], area[big]
     tree = shapely.STRtree(g)
     hi, gi = tree.query(holes, predicate="dwithin", distance=0.01)
     around = (
@@ -114,3 +157,19 @@ def find_gaps(layer: gpd.GeoDataFrame, tolerance_m2: float = 1.0) -> gpd.GeoData
         crs=layer.crs,
     )
     return out.sort_values("area_m2", ascending=False, ignore_index=True)
+
+
+def _holes(union: Any) -> np.ndarray:
+    """Return the holes of a union's polygons, as polygons."""
+    polys = shapely.get_parts(union)
+    polys = polys[shapely.get_type_id(polys) == 3]  # polygons only
+    rings, owner = shapely.get_rings(polys, return_index=True)
+    interior = np.ones(len(rings), dtype=bool)
+    interior[np.unique(owner, return_index=True)[1]] = False  # each polygon's shell comes first
+    return np.asarray(shapely.polygons(rings[interior]), dtype=object)
+
+
+def gap_holes(g: np.ndarray, tolerance_m2: float) -> np.ndarray:
+    """Return the holes of ``union_all(g)`` larger than the tolerance (valid ``g``)."""
+    holes = _holes(shapely.union_all(g))
+    return holes[np.asarray(shapely.area(holes)) > tolerance_m2]

@@ -24,16 +24,20 @@ and a rule whose parent is built from the child is judged from membership.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import shapely
 
+from localitygeo._profile import stage
 from localitygeo.boundaries import BoundarySet, Checks
-from localitygeo.coverage import find_gaps, find_overlaps
+from localitygeo.coverage import _valid_geoms, gaps_of, overlaps_of
+from localitygeo.crs import ensure_projected
 from localitygeo.errors import ManifestError, format_codes
-from localitygeo.judgement import NestingJudgement, judge_nesting, usable
+from localitygeo.judgement import NestingJudgement, judge_nesting, usable, usable_mask
 from localitygeo.nesting import Progress
 from localitygeo.overlay import OverlapCache
 from localitygeo.report import Issue, ValidationReport
@@ -43,8 +47,36 @@ if TYPE_CHECKING:
 
 __all__ = ["LAYER_RULES", "NESTING_RULES", "validate"]
 
-LayerRule = Callable[[str, "gpd.GeoDataFrame", Checks], list[Issue]]
+LayerRule = Callable[..., list[Issue]]
 NestRule = Callable[[NestingJudgement, BoundarySet], list[Issue]]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What the geometry rules of one layer share, computed once.
+
+    ``valid`` is ``shapely.is_valid`` of every row; ``usable`` the measurable
+    rows (:func:`~localitygeo.judgement.usable`); ``idx`` and ``g`` the rows
+    of ``usable`` with a geometry and those geometries, repaired.
+    """
+
+    valid: np.ndarray
+    usable: gpd.GeoDataFrame
+    idx: np.ndarray
+    g: np.ndarray
+
+
+def _prepare(gdf: gpd.GeoDataFrame) -> _Prepared:
+    from localitygeo._measure import _in_threads
+
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    valid = np.ones(len(geoms), dtype=bool)
+    valid[present] = _in_threads(shapely.is_valid, geoms[present], None)
+    mask = usable_mask(gdf)
+    frame = gdf.loc[mask]
+    idx, g = _valid_geoms(frame, valid[mask])
+    return _Prepared(valid, frame, idx, g)
 
 
 def _label(gdf: gpd.GeoDataFrame, codes: np.ndarray) -> dict[str, str]:
@@ -98,10 +130,12 @@ def _empty_geometry(layer: str, gdf: gpd.GeoDataFrame, checks: Checks) -> list[I
     ]
 
 
-def _invalid_geometry(layer: str, gdf: gpd.GeoDataFrame, checks: Checks) -> list[Issue]:
+def _invalid_geometry(
+    layer: str, gdf: gpd.GeoDataFrame, checks: Checks, prep: _Prepared | None = None
+) -> list[Issue]:
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    bad = usable & ~shapely.is_valid(geoms)
+    bad = usable & ~(shapely.is_valid(geoms) if prep is None else prep.valid)
     idx = np.flatnonzero(bad)
     reasons = shapely.is_valid_reason(geoms[idx])
     codes = gdf["code"].to_numpy(dtype=object)[idx]
@@ -118,8 +152,22 @@ def _invalid_geometry(layer: str, gdf: gpd.GeoDataFrame, checks: Checks) -> list
     ]
 
 
-def _overlap(layer: str, gdf: gpd.GeoDataFrame, checks: Checks) -> list[Issue]:
-    found = find_overlaps(usable(gdf), checks.overlap_tolerance_m2)
+def _measured(
+    fn: Callable[..., gpd.GeoDataFrame],
+    gdf: gpd.GeoDataFrame,
+    prep: _Prepared | None,
+    tolerance: float,
+) -> gpd.GeoDataFrame:
+    """``fn`` (overlaps_of or gaps_of) of the layer's usable rows, repaired."""
+    p = _prepare(gdf) if prep is None else prep
+    ensure_projected(p.usable, "layer")
+    return fn(p.usable, p.idx, p.g, tolerance)
+
+
+def _overlap(
+    layer: str, gdf: gpd.GeoDataFrame, checks: Checks, prep: _Prepared | None = None
+) -> list[Issue]:
+    found = _measured(overlaps_of, gdf, prep, checks.overlap_tolerance_m2)
     return [
         Issue(
             "overlap",
@@ -134,8 +182,10 @@ def _overlap(layer: str, gdf: gpd.GeoDataFrame, checks: Checks) -> list[Issue]:
     ]
 
 
-def _gap(layer: str, gdf: gpd.GeoDataFrame, checks: Checks) -> list[Issue]:
-    found = find_gaps(usable(gdf), checks.gap_tolerance_m2)
+def _gap(
+    layer: str, gdf: gpd.GeoDataFrame, checks: Checks, prep: _Prepared | None = None
+) -> list[Issue]:
+    found = _measured(gaps_of, gdf, prep, checks.gap_tolerance_m2)
     return [
         Issue(
             "gap",
@@ -311,12 +361,9 @@ def validate(
             f"unknown rule(s) {', '.join(unknown)}; rules are: {', '.join(sorted(known))}"
         )
     issues: list[Issue] = []
-    for key, gdf in boundary_set.layers.items():
-        for rid, fn in LAYER_RULES.items():
-            if rid in chosen:
-                if progress is not None:
-                    progress(f"{rid}: {key}")
-                issues.extend(fn(key, gdf, boundary_set.checks))
+    with stage("layer rules"):
+        for found in _layer_issues(boundary_set, chosen, progress):
+            issues.extend(found)
     assignments: dict[str, pd.DataFrame] = {}
     notes = list(boundary_set.notes)
     nest_chosen = [r for r in NESTING_RULES if r in chosen]
@@ -325,7 +372,8 @@ def validate(
     for rule in boundary_set.nesting if nest_chosen else ():
         if progress is not None:
             progress(f"nesting: {rule.id}")
-        j = judge_nesting(boundary_set, rule, cache=cache, progress=fit_progress)
+        with stage(f"nesting {rule.id}"):
+            j = judge_nesting(boundary_set, rule, cache=cache, progress=fit_progress)
         judged.append(j)
         assignments[rule.id] = j.table
         notes.extend(n for n in j.notes if n not in notes)
@@ -338,6 +386,41 @@ def validate(
     return ValidationReport.from_issues(
         boundary_set.source, issues, assignments, notes, boundary_set.crs
     )
+
+
+_GEOMETRY_RULES = ("invalid-geometry", "overlap", "gap")
+
+
+def _layer_issues(
+    bset: BoundarySet, chosen: list[str], progress: Callable[[str], None] | None
+) -> list[list[Issue]]:
+    """Issues of every layer rule, per layer in the set's order.
+
+    Layers are checked two at a time, the largest first (GEOS and the area
+    engine release the GIL), each layer's validity and repaired geometries
+    computed once for all its geometry rules.
+    """
+
+    def one(key: str) -> list[Issue]:
+        gdf = bset.layers[key]
+        prep = _prepare(gdf) if any(r in chosen for r in _GEOMETRY_RULES) else None
+        out: list[Issue] = []
+        for rid, fn in LAYER_RULES.items():
+            if rid in chosen:
+                if progress is not None:
+                    progress(f"{rid}: {key}")
+                extra = {"prep": prep} if rid in _GEOMETRY_RULES else {}
+                out.extend(fn(key, gdf, bset.checks, **extra))
+        return out
+
+    keys = list(bset.layers)
+    if len(keys) < 2:
+        return [one(k) for k in keys]
+    # the largest layer first, so that the others run beside it rather than after
+    size = {k: int(shapely.get_num_coordinates(bset.layers[k].geometry.array).sum()) for k in keys}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {k: pool.submit(one, k) for k in sorted(keys, key=lambda k: -size[k])}
+        return [futures[k].result() for k in keys]
 
 
 def _straddle_judgements(judged: list[NestingJudgement]) -> list[NestingJudgement]:
