@@ -70,14 +70,14 @@ def test_moved_blocks_and_summary(change):
     assert set(moved["block"]) == set(a.index[a != b])
     people = before["small_area"].set_index("code")["population"][moved["block"]].sum()
     assert moved["population"].sum() == people
-    assert (
-        f"{len(moved)} small_area block(s) change neighbourhood, with {people:,} people"
-        in (im.summary[0])
+    assert im.summary[0].startswith(
+        f"{len(moved)} small areas move to another neighbourhood, with {people:,} people"
     )
     assert (
-        "Neighbourhood units not within one ward (by area, tolerance 0.01), as validate judges "
-        "its nesting rule: 8 before, 0 after." in im.summary
+        "Neighbourhoods not within one ward, as validate judges the nesting rule "
+        "(by area, tolerance 0.01): 8 before, 0 after." in im.summary
     )
+    assert not any("(s)" in line for line in im.summary)
 
 
 def test_metrics_against_direct_computation(change):
@@ -116,7 +116,7 @@ def test_no_change_reports_no_change(city):
     )
     im = impact(city, apply(city, nothing), nothing)
     assert im.moved.empty
-    assert im.summary == ["'noop' changes no boundary: no small_area block moves."]
+    assert im.summary == ["'noop' changes no boundary: no small area moves."]
     assert (im.metrics["change"] == 0).all()
 
 
@@ -181,7 +181,7 @@ def test_impact_command_writes_each_format(tmp_path):
             str(out),
         )
         assert r.returncode == 0, r.stderr
-        assert out.exists() and "small_area block(s) change neighbourhood" in out.read_text()
+        assert out.exists() and "small areas move to another neighbourhood" in out.read_text()
     assert "wrote" in r.stdout
 
 

@@ -90,4 +90,4 @@ def test_realignment_impact_on_plymouth(plymouth_set):
         lambda g: np.average(g["rank"], weights=g["population"]), include_groups=False
     )
     assert np.allclose(mean.to_numpy(), pd.Series(want).reindex(mean.index).to_numpy())
-    assert im.summary[0].startswith(f"{len(moved)} lsoa block(s) change msoa")
+    assert im.summary[0].startswith(f"{len(moved)} LSOAs move to another MSOA, with ")

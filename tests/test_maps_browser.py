@@ -189,7 +189,7 @@ def test_impact_report_with_its_change_map(browser, tmp_path):
     page = Page(browser, out, wait=False)
     body = page.page.inner_text("body")
     assert body.index("Summary") < body.index("measures before and after")
-    assert "small_area block(s) change neighbourhood" in body
+    assert "small areas move to another neighbourhood" in body
     frame = page.page.frame_locator("iframe.map")
     moved = lg.realign(read_boundaries(city), "neighbourhood", "ward").moves
     # both panes draw the moved blocks

@@ -345,9 +345,10 @@ def _realign(w: _Work, op: Operation) -> None:
         min_new=op.get("min_new"),
         keep=op.get("keep"),
     )
+    n = len(sub.moves) if sub.moves is not None else 0
     w.notes.append(
-        f"{w.op.label if w.op else 'realign'}: {len(sub.moves) if sub.moves is not None else 0} "
-        f"block(s) moved so every {layer} lies in one {to}"
+        f"{w.op.label if w.op else 'realign'}: {n} {'block' if n == 1 else 'blocks'} moved "
+        f"so every {layer} lies in one {to}"
     )
     for inner in sub.operations:  # errors still name the realign operation (w.op)
         _reassign(w, inner)

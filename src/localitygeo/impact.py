@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from localitygeo._impact_words import straddle_line, summary
 from localitygeo.blocks import finest_assignment
 from localitygeo.errors import ColumnError, ManifestError
 from localitygeo.judgement import judge_nesting
@@ -97,11 +98,17 @@ class Impact:
         the change and ``status`` (new, removed, changed, unchanged).
     moved : pandas.DataFrame
         Every finest block whose unit changed in some layer: ``layer``,
-        ``block``, ``from_unit``, ``to_unit``, ``population``, ``area_m2``.
+        ``block``, ``block_name``, ``from_unit``, ``from_name``, ``to_unit``,
+        ``to_name``, ``population``, ``area_m2`` (names missing where the layer
+        has none).
     summary : list of str
-        Plain-language sentences, most important first.
+        Plain-language sentences, most important first; a sentence warning that
+        population balance gets worse starts with ``"Warning:"``.
     notes : list of str
         What was done (reprojections, blocks built, the proposal applied).
+    titles : dict of str to str
+        Per layer key (the compared layers and the blocks), its human title
+        from the manifest (e.g. ``"Neighbourhoods"``), else a readable key.
     """
 
     name: str
@@ -114,6 +121,7 @@ class Impact:
     moved: pd.DataFrame
     summary: list[str]
     notes: list[str] = field(default_factory=list)
+    titles: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the impact as JSON-ready data (what ``--format json`` writes)."""
@@ -127,6 +135,7 @@ class Impact:
             "population_column": self.population,
             "blocks": self.finest,
             "layers": self.layers,
+            "titles": self.titles,
             "summary": self.summary,
             "metrics": records(self.metrics),
             "moved": records(self.moved),
@@ -257,16 +266,21 @@ def _layer_metrics(
     if pop_col:
         da, db = _deviation(a.population), _deviation(b.population)
         rows += [
-            ("mean_population", "mean population", a.population.mean(), b.population.mean()),
+            (
+                "mean_population",
+                "mean population per unit",
+                a.population.mean(),
+                b.population.mean(),
+            ),
             (
                 f"share_off_mean_{pct}pct",
-                f"share of units more than {VARIANCE_THRESHOLD:.0%} from the mean",
+                f"units more than {VARIANCE_THRESHOLD:.0%} from the mean population",
                 float((da.abs() > VARIANCE_THRESHOLD).mean()),
                 float((db.abs() > VARIANCE_THRESHOLD).mean()),
             ),
             (
                 "max_deviation",
-                "largest deviation from the mean",
+                "largest deviation from the mean population",
                 float(da.abs().max()),
                 float(db.abs().max()),
             ),
@@ -274,7 +288,7 @@ def _layer_metrics(
     rows += [
         (
             "mean_polsby_popper",
-            "mean Polsby-Popper compactness",
+            "mean compactness (Polsby-Popper)",
             a.compactness.mean(),
             b.compactness.mean(),
         ),
@@ -300,7 +314,7 @@ def _layer_metrics(
         rows.append(
             (
                 f"range:{col}",
-                f"{col}: range of unit means",
+                f"{col}: range of unit means (highest minus lowest)",
                 float(a.indicators[col].max() - a.indicators[col].min()),
                 float(b.indicators[col].max() - b.indicators[col].min()),
             )
@@ -308,7 +322,7 @@ def _layer_metrics(
         rows.append(
             (
                 f"between_share:{col}",
-                f"{col}: between-{layer} share of inequality",
+                f"{col}: share of inequality between units",
                 a.between[col],
                 b.between[col],
             )
@@ -451,13 +465,20 @@ def impact(
         else block_area * 0
     )
     extra: list[str] = []
+    rules: dict[tuple[str, str], str] = {}
+    titles = _titles(after, [finest, *chosen])
+    block_names = blocks["name"] if "name" in blocks.columns else pd.Series(dtype=object)
     cache = OverlapCache()  # the blocks and fixed parents are the same before and after
     for key in chosen:
         a = _measure(before, key, pop_col, inds, cache)
         b = _measure(after, key, pop_col, inds, cache)
         for j in (*a.judged.values(), *b.judged.values()):
             notes.extend(n for n in j.notes if n not in notes)
-        extra.extend(_straddle_lines(key, b))
+        for parent, j in b.judged.items():
+            rules[(key, parent)] = f"{_judged_by(j.rule, j)}, tolerance {j.rule.tolerance:g}"
+            straddle = j.block_straddles
+            if j.rule.by == "area" and len(straddle) and len(j.not_nested):
+                extra.append(straddle_line(titles, key, j.blocks or finest, parent, len(straddle)))
         metrics += _layer_metrics(key, a, b, pop_col, inds)
         units[key] = _unit_table(a, b, inds)
         to = b.of_block.reindex(a.of_block.index)
@@ -467,8 +488,11 @@ def impact(
                 {
                     "layer": key,
                     "block": a.of_block.index[m],
+                    "block_name": block_names.reindex(a.of_block.index[m]).to_numpy(),
                     "from_unit": a.of_block[m].to_numpy(),
+                    "from_name": a.names.reindex(a.of_block[m]).to_numpy(),
                     "to_unit": to[m].to_numpy(),
+                    "to_name": b.names.reindex(to[m]).to_numpy(),
                     "population": pop_block.reindex(a.of_block.index[m]).to_numpy(),
                     "area_m2": block_area.reindex(a.of_block.index[m]).to_numpy(),
                 }
@@ -490,91 +514,16 @@ def impact(
         moved=moved,
         summary=[],
         notes=[*after.notes, *notes],
+        titles=titles,
     )
-    result.summary.extend(_summary(result, float(pop_block.sum()), extra))
+    result.summary.extend(summary(result, float(pop_block.sum()), extra, rules, VARIANCE_THRESHOLD))
     return result
 
 
-def _straddle_lines(layer: str, b: _State) -> list[str]:
-    """Explain units still not nested by area after the change: blocks that straddle."""
-    out = []
-    for parent, j in b.judged.items():
-        straddle = j.block_straddles
-        if j.rule.by == "area" and len(straddle) and len(j.not_nested):
-            out.append(
-                f"{len(straddle)} {j.blocks} block(s) themselves lie in more than one {parent} "
-                f"(validate's block-straddles): judged by area, {layer} units holding them "
-                f'cannot nest; a rule with by = "blocks" counts each block wholly in its '
-                f"best-fit {parent}."
-            )
-    return out
-
-
-def _people(x: float) -> str:
-    return f"{x:,.0f} {'person' if round(x) == 1 else 'people'}"
-
-
-def _summary(im: Impact, total_pop: float, explain: list[str]) -> list[str]:
-    out: list[str] = []
-    first = im.layers[0]
-    moved_first = im.moved[im.moved["layer"] == first]
-    if moved_first.empty and im.moved.empty:
-        return [f"'{im.name}' changes no boundary: no {im.finest} block moves."]
-    for key in im.layers:
-        mv = im.moved[im.moved["layer"] == key]
-        t = im.units[key]
-        if mv.empty:
-            out.append(f"No {im.finest} block changes {key}.")
-            continue
-        counts = t["status"].value_counts()
-        text = (
-            f"{len(mv):,} {im.finest} block(s) change {key}"
-            + (
-                f", with {_people(mv['population'].sum())} "
-                f"({100 * mv['population'].sum() / total_pop:.1f}% of the population)"
-                if im.population and total_pop > 0
-                else ""
-            )
-            + f"; {int(counts.get('changed', 0))} of {int((t['status'] != 'new').sum())} "
-            f"{key} unit(s) change"
-        )
-        extra = [f"{int(counts[s])} {s}" for s in ("new", "removed") if counts.get(s, 0)]
-        out.append(text + (f" ({', '.join(extra)})" if extra else "") + ".")
-        if im.population:
-            top = t[t["status"] != "unchanged"].copy()
-            top = top.reindex(top["population_change"].abs().sort_values(ascending=False).index)
-            items = [
-                f"{code} {row['name']} ({row['population_change']:+,.0f}"
-                + (
-                    f", {row['population_change_pct']:+.1f}%)"
-                    if not pd.isna(row["population_change_pct"])
-                    else ", new)"
-                )
-                for code, row in top.head(3).iterrows()
-            ]
-            if items:
-                out.append(f"Largest {key} changes: {'; '.join(items)}.")
-    for row in im.metrics.itertuples():
-        metric, mid = str(row.metric), str(row.id)
-        if mid.startswith("split:") and row.before != row.after:
-            out.append(
-                f"{row.layer.capitalize()} {metric}, as validate judges its nesting rule: "
-                f"{row.before:.0f} before, {row.after:.0f} after."
-            )
-        elif mid.startswith("share_off_mean_") and row.before != row.after:
-            out.append(
-                f"{row.layer.capitalize()} units more than {VARIANCE_THRESHOLD:.0%} from the "
-                f"average population: {row.before:.0%} before, {row.after:.0%} after."
-            )
-        elif mid.startswith("between_share:"):
-            out.append(
-                f"{metric.split(':')[0]}: {100 * row.before:.1f}% of inequality lies between "
-                f"{row.layer} units before, {100 * row.after:.1f}% after."
-            )
-    out.extend(explain)
-    if im.population is None:
-        out.append(
-            f"The {im.finest} blocks have no population column: population measures are left "
-            "out (nobody is counted, not zero people)."
-        )
+def _titles(bset: BoundarySet, keys: list[str]) -> dict[str, str]:
+    """Human titles of the set's layers (the manifest's, else the key made readable)."""
+    out = {}
+    for key in [*keys, *bset.layers]:
+        spec = bset.specs.get(key)
+        out[key] = (spec.title if spec is not None and spec.title else "") or key.replace("_", " ")
     return out

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from localitygeo.impact import Impact
+import numpy as np
+import pandas as pd
+
+from localitygeo._impact_words import nouns, unit_label
+from localitygeo.impact import VARIANCE_THRESHOLD, Impact
 
 __all__ = ["FORMATS", "md_text", "render_impact", "write_impact"]
 
@@ -28,103 +33,215 @@ _ATTRIBUTION = (
 )
 
 
-def _num(value: Any, kind: str = "") -> str:
-    """Format a number for people: thousands separators, percentages, no NaN."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _num(value: Any, decimals: int = 0, *, signed: bool = False, suffix: str = "") -> str:
+    """Format a number for people: thousands separators, fixed decimals, no NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return "–"
-    if isinstance(value, str):
-        return value
-    if kind == "pct":
-        return f"{100 * value:.1f}%"
-    if kind == "signed-pct":
-        return f"{value:+.1f}%"
-    if kind == "int" or (float(value).is_integer() and abs(value) >= 1):
-        return f"{value:,.0f}"
-    if kind == "signed":
-        return f"{value:+,.1f}"
-    return f"{value:,.3f}"
+    text = f"{float(value):{'+' if signed else ''},.{decimals}f}"
+    if signed and float(text.replace(",", "").rstrip("%")) == 0:
+        text = text.lstrip("+-")  # "0", never "+0" or "-0.0"
+    return text + suffix
 
 
-def _metric_kind(metric_id: str) -> str:
-    if metric_id.startswith(("share_off_mean_", "between_share:")) or metric_id == "max_deviation":
-        return "pct"
-    if metric_id in ("units", "mean_population") or metric_id.startswith("split:"):
-        return "int"
-    return ""
+def _pct(value: Any, *, signed: bool = False) -> str:
+    """Return a share (0.123) as a percentage with one decimal: ``12.3%``."""
+    return _num(None if value is None else 100 * value, 1, signed=signed, suffix="%")
+
+
+def decimals_for(values: Any) -> int:
+    """Return the decimals to show a column of values with: fewer the larger they are.
+
+    Every value of a column is shown with the same decimals: none from 100 up
+    (a mean rank of 15,941.696 shows as 15,942, beside counts such as 3,177),
+    one from 1 up, two below.
+    """
+    arr = np.abs(np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float))
+    arr = arr[np.isfinite(arr)]
+    big = float(arr.max()) if arr.size else 0.0
+    return 0 if big >= 100 or big == 0 else 1 if big >= 1 else 2
+
+
+def _indicator_decimals(im: Impact) -> dict[str, int]:
+    """Per indicator column, the decimals its unit means are shown with (in every layer)."""
+    out: dict[str, int] = {}
+    for row in im.metrics.itertuples():
+        mid = str(row.id)
+        if mid.startswith("range:"):
+            col = mid.split(":", 1)[1]
+            values = [t[f"{col}_{side}"] for t in im.units.values() for side in ("before", "after")]
+            out[col] = decimals_for(pd.concat(values)) if values else 0
+    return out
+
+
+def _title(im: Impact, key: str) -> str:
+    return im.titles.get(key, key.replace("_", " "))
+
+
+def _start(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _metric_label(im: Impact, layer: str, mid: str, label: str) -> str:
+    one, many = nouns(_title(im, layer))
+    if mid == "units":
+        return f"Number of {many}"
+    if mid == "mean_population":
+        return f"Average population of a {one}"
+    if mid.startswith("share_off_mean_"):
+        return f"{_start(many)} more than {VARIANCE_THRESHOLD:.0%} from the average population"
+    if mid == "max_deviation":
+        return "Largest difference from the average population"
+    if mid == "mean_polsby_popper":
+        return "Average compactness (Polsby-Popper: 1 is a circle)"
+    if mid == "min_polsby_popper":
+        return f"Compactness of the least compact {one}"
+    if mid.startswith("split:"):
+        parent = nouns(_title(im, mid.split(":", 1)[1]))[0]
+        basis = label[label.index("(") :] if "(" in label else ""
+        return f"{_start(many)} not within one {parent} {basis}".strip()
+    col = mid.split(":", 1)[1].replace("_", " ") if ":" in mid else ""
+    if mid.startswith("range:"):
+        return f"{col}: highest minus lowest {one} average"
+    if mid.startswith("between_share:"):
+        return f"{col}: share of inequality between {many}"
+    return label
 
 
 def _metric_rows(im: Impact) -> dict[str, list[dict[str, str]]]:
     out: dict[str, list[dict[str, str]]] = {k: [] for k in im.layers}
+    inds = _indicator_decimals(im)
     for row in im.metrics.itertuples():
-        kind = _metric_kind(str(row.id))
-        change = f"{100 * row.change:.1f} pts" if kind == "pct" else _num(row.change, kind)
-        if row.change > 0 and not change.startswith("+"):
-            change = "+" + change
-        out[str(row.layer)].append(
+        mid, layer = str(row.id), str(row.layer)
+        if mid.startswith(("share_off_mean_", "between_share:")) or mid == "max_deviation":
+            before, after = _pct(row.before), _pct(row.after)
+            change = _num(100 * row.change, 1, signed=True, suffix=" pts")
+        else:
+            d = (
+                2
+                if mid.endswith("polsby_popper")
+                else inds.get(mid.split(":", 1)[1], 0)
+                if mid.startswith("range:")
+                else 0
+            )
+            before, after = _num(row.before, d), _num(row.after, d)
+            change = _num(row.change, d, signed=True)
+        out[layer].append(
             {
-                "metric": str(row.metric),
-                "before": _num(row.before, kind),
-                "after": _num(row.after, kind),
-                "change": change if row.change != 0 else "0",
+                "id": mid,
+                "metric": _metric_label(im, layer, mid, str(row.metric)),
+                "before": before,
+                "after": after,
+                "change": change,
             }
         )
     return out
 
 
-def _unit_rows(im: Impact) -> tuple[dict[str, list[str]], dict[str, list[dict[str, str]]]]:
-    columns: dict[str, list[str]] = {}
+@dataclass(frozen=True)
+class _Column:
+    """A column of a unit table: its key, its group heading and its own heading."""
+
+    key: str
+    group: str
+    head: str
+
+    @property
+    def flat(self) -> str:
+        """The heading where there is no group row (Markdown)."""
+        return f"{self.group} {self.head.lower()}" if self.group else self.head
+
+    @property
+    def numeric(self) -> bool:
+        return self.key not in ("unit", "name", "status")
+
+
+def _unit_columns(im: Impact, table: pd.DataFrame) -> list[_Column]:
+    cols = [_Column("unit", "", "Code"), _Column("name", "", "Name")]
+    cols.append(_Column("status", "", "Change"))
+    if im.population:
+        cols += [
+            _Column("population_before", "People", "Before"),
+            _Column("population_after", "People", "After"),
+            _Column("population_change", "People", "Change"),
+            _Column("population_change_pct", "People", "Change %"),
+            _Column("deviation_before", "From the average", "Before"),
+            _Column("deviation_after", "From the average", "After"),
+        ]
+    cols += [
+        _Column("polsby_popper_before", "Compactness", "Before"),
+        _Column("polsby_popper_after", "Compactness", "After"),
+    ]
+    for c in table.columns:
+        if c.startswith("parents_") and c.endswith("_before"):
+            parent = c[len("parents_") : -len("_before")]
+            group = f"{_start(nouns(_title(im, parent))[1])} it spans"
+            after = f"parents_{parent}_after"
+            cols += [_Column(c, group, "Before"), _Column(after, group, "After")]
+    for col in _indicator_decimals(im):
+        group = col.replace("_", " ")
+        cols += [_Column(f"{col}_before", group, "Before"), _Column(f"{col}_after", group, "After")]
+    return cols
+
+
+def _groups(columns: list[_Column]) -> list[tuple[str, int]]:
+    """Return the group heading row: each group and how many columns it spans."""
+    out: list[tuple[str, int]] = []
+    for c in columns:
+        if out and out[-1][0] == c.group and c.group:
+            out[-1] = (c.group, out[-1][1] + 1)
+        else:
+            out.append((c.group, 1))
+    return out
+
+
+def _cell(key: str, value: Any, inds: dict[str, int]) -> str:
+    if key in ("unit", "status"):
+        return str(value)
+    if key == "name":
+        return "" if value is None or pd.isna(value) else str(value)
+    if key.startswith("deviation"):
+        return _pct(value, signed=True)
+    if key == "population_change_pct":
+        return _num(value, 1, signed=True, suffix="%")
+    if key == "population_change":
+        return _num(value, 0, signed=True)
+    if key.startswith(("population", "parents")):
+        return _num(value, 0)
+    if key.startswith("polsby_popper"):
+        return _num(value, 2)
+    return _num(value, inds.get(key.rsplit("_", 1)[0], 0))
+
+
+def _unit_rows(
+    im: Impact,
+) -> tuple[dict[str, list[_Column]], dict[str, list[dict[str, str]]]]:
+    columns: dict[str, list[_Column]] = {}
     rows: dict[str, list[dict[str, str]]] = {}
+    inds = _indicator_decimals(im)
     for layer, table in im.units.items():
         t = table[table["status"] != "unchanged"].reset_index()
-        keep = ["unit", "name", "status"]
-        if im.population:
-            keep += [
-                "population_before",
-                "population_after",
-                "population_change",
-                "population_change_pct",
-                "deviation_before",
-                "deviation_after",
-            ]
-        keep += ["polsby_popper_before", "polsby_popper_after"]
-        keep += [c for c in t.columns if c.startswith("parents_")]
-        keep += [
-            c
-            for c in t.columns
-            if c.endswith(("_before", "_after")) and c not in keep and not c.startswith("area")
+        cols = _unit_columns(im, table)
+        columns[layer] = cols
+        rows[layer] = [
+            {c.key: _cell(c.key, rec.get(c.key), inds) for c in cols}
+            for rec in t.to_dict("records")
         ]
-        columns[layer] = keep
-        formatted = []
-        for rec in t[keep].to_dict("records"):
-            cells = {}
-            for c, v in rec.items():
-                if c.startswith("deviation"):
-                    cells[c] = _num(v, "pct")
-                elif c == "population_change_pct":
-                    cells[c] = _num(v, "signed-pct")
-                elif c == "population_change":
-                    cells[c] = f"{v:+,.0f}"
-                elif c.startswith(("population", "parents")):
-                    cells[c] = _num(v, "int")
-                else:
-                    cells[c] = _num(v) if not isinstance(v, str) else v
-            formatted.append(cells)
-        rows[layer] = formatted
     return columns, rows
 
 
-def _moved_rows(im: Impact) -> list[dict[str, str]]:
-    return [
-        {
-            "layer": str(r.layer),
-            "block": str(r.block),
-            "from_unit": str(r.from_unit),
-            "to_unit": str(r.to_unit),
-            "population": _num(r.population, "int") if im.population else "–",
-            "area": f"{r.area_m2 / 10_000:,.2f}",
-        }
-        for r in im.moved.itertuples()
-    ]
+def _moved_rows(im: Impact) -> dict[str, list[dict[str, str]]]:
+    out: dict[str, list[dict[str, str]]] = {k: [] for k in im.layers}
+    for r in im.moved.itertuples():
+        out[str(r.layer)].append(
+            {
+                "block": unit_label(r.block, getattr(r, "block_name", None)),
+                "from_unit": unit_label(r.from_unit, getattr(r, "from_name", None)),
+                "to_unit": unit_label(r.to_unit, getattr(r, "to_name", None)),
+                "population": _num(r.population, 0) if im.population else "–",
+                "area": _num(r.area_m2 / 10_000, 1),
+            }
+        )
+    return out
 
 
 #: Characters written as HTML character references in Markdown: HTML (``&<>``), links
@@ -248,8 +365,10 @@ def render_impact(
         "set_name": set_name,
         "metrics": _metric_rows(im),
         "unit_columns": columns,
-        "headers": {k: [c.replace("_", " ") for c in v] for k, v in columns.items()},
+        "groups": {k: _groups(v) for k, v in columns.items()},
         "changed": changed,
+        "titles": {k: _title(im, k) for k in im.layers},
+        "blocks_title": _title(im, im.finest),
         "moved": _moved_rows(im),
         "map_html": map_html,
         "version": __version__,

@@ -52,10 +52,10 @@ def test_markdown_report_makes_no_element_from_data(hostile, render):
     text = shown(hs.text)
     h1 = parsed.text.split("\n", 1)[0]
     assert h1 == f"Impact of \u201c{text}\u201d"  # the proposal's name, literally
-    # the set's name and description, the layer keys (headings), the reasons
+    # the set's name and description, the layer titles (headings), the reasons
     # (notes), the attribution: each shows as the whole text
     assert parsed.text.count(text) >= 10
-    assert f"{shown(hs.unit).capitalize()}: measures before and after" in parsed.text
+    assert f"{text}: measures before and after" in parsed.text
     column = shown(hs.indicator.replace("_", " "))  # headers show _ as a space
     assert f"{column} before" in parsed.text  # a column named by the payload
     assert shown(hs.code) in parsed.text
