@@ -166,23 +166,53 @@ def _cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, check=False)
 
 
-def test_impact_command_writes_each_format(tmp_path):
-    for suffix in ("html", "md", "json"):
-        out = tmp_path / f"report.{suffix}"
-        r = _cli(
-            "impact",
-            str(CITY),
-            "--proposal",
-            str(PROPOSAL),
-            "--indicator",
-            "imd_score",
-            "--no-map",
-            "-o",
-            str(out),
-        )
-        assert r.returncode == 0, r.stderr
-        assert out.exists() and "small areas move to another neighbourhood" in out.read_text()
-    assert "wrote" in r.stdout
+def test_impact_command_writes_each_format_from_one_run(tmp_path):
+    outs = [tmp_path / f"report.{suffix}" for suffix in ("html", "md", "json")]
+    args = ["impact", str(CITY), "--proposal", str(PROPOSAL), "--indicator", "imd_score"]
+    r = _cli(*args, "--no-map", *(a for o in outs for a in ("-o", str(o))))
+    assert r.returncode == 0, r.stderr
+    for out in outs:
+        assert "small areas move to another neighbourhood" in out.read_text()
+        assert f"wrote {out}" in r.stdout
+    assert r.stdout.count("small areas move to another neighbourhood") == 1  # one computation
+    data = json.loads(outs[2].read_text())
+    md = outs[1].read_text()
+    assert all(f"- {line.split(',')[0]}" in md for line in data["summary"][:1])
+    # --formats: the same files beside one -o, named by their suffixes
+    base = tmp_path / "again" / "report"
+    base.parent.mkdir()
+    r = _cli(*args, "--no-map", "--formats", "md,json", "-o", str(base))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in base.parent.iterdir()) == ["report.json", "report.md"]
+    again = json.loads((base.parent / "report.json").read_text())
+    assert again["metrics"] == data["metrics"]
+
+
+def test_impact_command_refuses_mixed_format_options(tmp_path):
+    args = ["impact", str(CITY), "--proposal", str(PROPOSAL)]
+    a, b = str(tmp_path / "a.html"), str(tmp_path / "b.md")
+    for extra in (
+        ["--format", "md", "-o", a, "-o", b],
+        ["--formats", "md,json", "-o", a, "-o", b],
+        ["--formats", "md,docx", "-o", a],
+        ["-o", a, "-o", a],
+    ):
+        r = _cli(*args, *extra)
+        assert r.returncode == 2, extra
+        assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_write_impacts_writes_all_or_nothing(change, tmp_path):
+    from localitygeo.errors import OutputError
+    from localitygeo.impact_report import write_impacts
+
+    *_, im = change
+    sizes = write_impacts(im, [(tmp_path / "r.md", None), (tmp_path / "r.json", "json")])
+    assert sizes == [(tmp_path / n).stat().st_size for n in ("r.md", "r.json")]
+    with pytest.raises(OutputError):  # the second folder is missing: neither is written
+        write_impacts(im, [(tmp_path / "s.md", None), (tmp_path / "no" / "s.json", None)])
+    assert not (tmp_path / "s.md").exists()
 
 
 def test_impact_command_bad_input_exits_2_and_writes_nothing(tmp_path):

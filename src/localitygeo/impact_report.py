@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,11 +22,12 @@ import pandas as pd
 from localitygeo._impact_words import nouns, unit_label
 from localitygeo.impact import VARIANCE_THRESHOLD, Impact
 
-__all__ = ["FORMATS", "md_text", "render_impact", "write_impact"]
+__all__ = ["FORMATS", "format_of", "md_text", "render_impact", "write_impact", "write_impacts"]
 
-Format = Literal["html", "md", "json"]
+Format = Literal["html", "md", "json", "pdf"]
 #: The report formats and their usual file suffixes.
-FORMATS: dict[str, str] = {"html": ".html", "md": ".md", "json": ".json"}
+FORMATS: dict[str, str] = {"html": ".html", "md": ".md", "json": ".json", "pdf": ".pdf"}
+_SUFFIXES = {".md": "md", ".markdown": "md", ".json": "json", ".pdf": "pdf"}
 
 _ATTRIBUTION = (
     "Where real boundaries are shown: contains OS data © Crown copyright and database right, "
@@ -332,6 +334,8 @@ def render_impact(
     """
     if fmt == "json":
         return im.to_json() + "\n"
+    if fmt == "pdf":
+        raise ValueError("a PDF is bytes, printed from the HTML: use write_impact(..., 'pdf')")
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; formats are: {', '.join(FORMATS)}")
     import jinja2
@@ -377,6 +381,62 @@ def render_impact(
     return env.get_template(f"impact.{fmt}.j2").render(**context)
 
 
+def format_of(path: str | Path) -> Format:
+    """Return the report format a file's suffix asks for (HTML unless .md, .json or .pdf)."""
+    return _SUFFIXES.get(Path(path).suffix.lower(), "html")  # type: ignore[return-value]
+
+
+def write_impacts(
+    im: Impact,
+    outputs: Sequence[tuple[str | Path, str | None]],
+    **kwargs: Any,
+) -> list[int]:
+    """Write the report in several formats from one impact, all or none; return the sizes.
+
+    Every file is rendered first (a PDF printed by headless Chromium from
+    the HTML report, see :mod:`localitygeo._pdf`), then all are moved into
+    place together, so a failure leaves every destination as it was.
+
+    Parameters
+    ----------
+    im : Impact
+        From :func:`localitygeo.impact`.
+    outputs : list of (path, format)
+        Each file and its format (``None``: from the suffix, see :func:`format_of`).
+    **kwargs
+        Passed to :func:`render_impact`.
+
+    Returns
+    -------
+    list of int
+        Bytes written, per output.
+
+    Raises
+    ------
+    OutputError
+        A file cannot be written, or a PDF cannot be printed (no Chromium).
+    """
+    from localitygeo._atomic import atomic_files, utf8
+
+    texts: dict[str, str] = {}
+    data: list[bytes] = []
+    for path, fmt in outputs:
+        f = fmt or format_of(path)
+        if f == "pdf":
+            from localitygeo._pdf import html_to_pdf
+
+            texts.setdefault("html", render_impact(im, "html", **kwargs))
+            data.append(html_to_pdf(texts["html"], path))
+        else:
+            if f not in texts:
+                texts[f] = render_impact(im, f, **kwargs)  # type: ignore[arg-type]
+            data.append(utf8(texts[f], path))
+    with atomic_files([p for p, _ in outputs]) as tmps:
+        for tmp, blob in zip(tmps, data, strict=True):
+            tmp.write_bytes(blob)
+    return [len(b) for b in data]
+
+
 def write_impact(
     im: Impact,
     path: str | Path,
@@ -391,8 +451,9 @@ def write_impact(
         From :func:`localitygeo.impact`.
     path : str or pathlib.Path
         The file to write; nothing is written if rendering fails.
-    fmt : {"html", "md", "json"}, optional
-        Default: from the suffix (``.md``, ``.json``, otherwise HTML).
+    fmt : {"html", "md", "json", "pdf"}, optional
+        Default: from the suffix (``.md``, ``.json``, ``.pdf``, otherwise HTML).
+        A PDF is the HTML report printed on A4 by headless Chromium.
     **kwargs
         Passed to :func:`render_impact`.
 
@@ -401,12 +462,4 @@ def write_impact(
     int
         Bytes written.
     """
-    from localitygeo._atomic import write_text_atomic
-
-    p = Path(path)
-    if fmt is None:
-        fmt = {".md": "md", ".json": "json"}.get(p.suffix.lower(), "html")  # type: ignore[assignment]
-    assert fmt is not None
-    text = render_impact(im, fmt, **kwargs)
-    write_text_atomic(p, text)
-    return len(text.encode("utf-8"))
+    return write_impacts(im, [(path, fmt)], **kwargs)[0]

@@ -12,6 +12,8 @@ from localitygeo.cli._options import attribution_option, proposal_option
 if TYPE_CHECKING:
     from localitygeo.boundaries import BoundarySet
 
+_FORMATS = ("html", "md", "json", "pdf")
+
 
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path))
@@ -37,24 +39,36 @@ if TYPE_CHECKING:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["html", "md", "json"]),
+    type=click.Choice(_FORMATS),
     default=None,
-    help="Report format (default: from the output's suffix; HTML otherwise).",
+    help="Format of the one -o (default: from its suffix; HTML otherwise). pdf prints the "
+    "HTML report on A4 with headless Chromium (Debian's chromium).",
+)
+@click.option(
+    "--formats",
+    default=None,
+    metavar="LIST",
+    help="Comma-separated formats (e.g. html,md,json,pdf) to write beside one -o, each with "
+    "its suffix: -o out/report --formats html,pdf writes out/report.html and out/report.pdf.",
 )
 @click.option(
     "--map/--no-map",
     "with_map",
     default=True,
     show_default=True,
-    help="Embed the before/after map in the HTML report (needs the map assets for offline use).",
+    help="Embed the before/after map in the HTML (and PDF) report "
+    "(needs the map assets for offline use).",
 )
 @attribution_option
 @click.option(
     "-o",
     "--output",
+    "outputs",
     type=click.Path(path_type=Path, dir_okay=False),
+    multiple=True,
     required=True,
-    help="Report file to write (atomically; nothing is written on failure).",
+    help="Report file to write (repeatable: one computation, every file; format from each "
+    "suffix .html, .md, .json, .pdf). Written atomically, all or none.",
 )
 def impact(
     path: Path,
@@ -63,26 +77,39 @@ def impact(
     population: str,
     indicators: tuple[str, ...],
     fmt: str | None,
+    formats: str | None,
     with_map: bool,
     attribution: str,
-    output: Path,
+    outputs: tuple[Path, ...],
 ) -> int:
     """Report what the proposal does to the boundary set at PATH.
 
     The report starts with a plain-language summary (what moves, how many
-    people, which units change most), then per layer the population
-    balance, compactness, parents per unit, indicators and the between-unit
-    share of inequality, before and after, and the blocks that move.
+    people, which units change most, a warning when population balance gets
+    worse), then per layer the population balance, compactness, parents per
+    unit, indicators and the between-unit share of inequality, before and
+    after, and the blocks that move. Several -o (or --formats) write several
+    formats from one computation.
     """
     from localitygeo._outputs import check_outputs
 
-    check_outputs({"-o": output}, files={"--proposal": proposal_path}, sets=[path])
+    targets = _targets(outputs, fmt, formats)
+    named: dict[str, Path] = {}
+    for out, _ in targets:
+        key = "-o" if len(targets) == 1 else f"-o {out}"
+        named[key + (" (again)" if key in named else "")] = out
+    check_outputs(named, files={"--proposal": proposal_path}, sets=[path])
+    if any(f == "pdf" for _, f in targets):
+        from localitygeo._pdf import find_chromium, missing_error
+
+        if find_chromium() is None:  # say so before minutes of work
+            raise missing_error(next(p for p, f in targets if f == "pdf"))
 
     from localitygeo.boundaries import read_boundaries
     from localitygeo.change import apply
     from localitygeo.cli._echo import say
     from localitygeo.impact import impact as measure
-    from localitygeo.impact_report import write_impact
+    from localitygeo.impact_report import write_impacts
     from localitygeo.proposal import read_proposal
 
     proposal = read_proposal(proposal_path)
@@ -96,24 +123,53 @@ def impact(
         population=population,
         indicators=list(indicators),
     )
-    fmt = fmt or {".md": "md", ".json": "json"}.get(output.suffix.lower(), "html")
     map_html = (
         _change_map_html(before, after, im.layers[0], attribution)
-        if with_map and fmt == "html"
+        if with_map and any(f in ("html", "pdf") for _, f in targets)
         else None
     )
-    size = write_impact(
+    sizes = write_impacts(
         im,
-        output,
-        fmt,  # type: ignore[arg-type]
+        targets,
         set_name=before.name,
         map_html=map_html,
         attribution=attribution,
     )
     for line in im.summary[:3]:
         say(line)
-    say(f"wrote {output} ({size / 1024:,.0f} KiB)")
+    for (out, _), size in zip(targets, sizes, strict=True):
+        say(f"wrote {out} ({size / 1024:,.0f} KiB)")
     return 0
+
+
+def _targets(
+    outputs: tuple[Path, ...], fmt: str | None, formats: str | None
+) -> list[tuple[Path, str]]:
+    """Return each file to write with its format, from -o, --format and --formats."""
+    from localitygeo.impact_report import FORMATS, format_of
+
+    if formats is not None:
+        chosen = [f.strip().lower() for f in formats.split(",") if f.strip()]
+        bad = [f for f in chosen if f not in _FORMATS]
+        if bad or not chosen:
+            raise click.BadParameter(
+                f"unknown format(s) {', '.join(bad) or '(none)'}; formats are: "
+                f"{', '.join(_FORMATS)}",
+                param_hint="--formats",
+            )
+        if fmt is not None or len(outputs) != 1:
+            raise click.UsageError(
+                "--formats names the formats written beside one -o; give one -o and no --format"
+            )
+        base = outputs[0]
+        base = base.with_suffix("") if base.suffix.lower() in FORMATS.values() else base
+        return [(base.with_name(base.name + FORMATS[f]), f) for f in dict.fromkeys(chosen)]
+    if fmt is not None and len(outputs) > 1:
+        raise click.UsageError(
+            "--format is the format of one -o; with several -o each format comes from its "
+            "suffix (.html, .md, .json, .pdf)"
+        )
+    return [(out, fmt or format_of(out)) for out in outputs]
 
 
 def _change_map_html(before: BoundarySet, after: BoundarySet, layer: str, attribution: str) -> str:
