@@ -55,13 +55,13 @@ def indicator(oa: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame) -> pd.Series:
 
 def published_units(html: str) -> gpd.GeoDataFrame:
     """The first layer of the map's page data (the coloured units)."""
-    from localitygeo.maps.page import page_data
+    from localitygeo.maps.page import layer_geometries, page_data
 
     pages = page_data(html)
     if not pages:
         raise SystemExit("no page data found in the localitygeo map")
     units = pages[0]["layers"][0]
-    frame = gpd.GeoDataFrame.from_features(units["geojson"]["features"], crs=4326)
+    frame = gpd.GeoDataFrame(geometry=layer_geometries(pages[0], units), crs=4326)
     return frame.assign(code=[row[0] for row in units["rows"]])  # the tooltips' first field
 
 

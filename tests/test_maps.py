@@ -16,7 +16,7 @@ from localitygeo.errors import ColumnError, DataError
 from localitygeo.maps import change_map, locality_map, save, simplify_coverage
 from localitygeo.maps.change import MOVED_COLOUR
 from localitygeo.maps.locality import neighbour_colours
-from localitygeo.maps.page import page_data
+from localitygeo.maps.page import layer_geometries, page_data
 from localitygeo.maps.publish import assets_dir, outline_edges, to_web
 
 REPO = Path(__file__).resolve().parents[1]
@@ -111,7 +111,9 @@ def test_choropleth_tooltips_legend_and_attribution(city, tmp_path):
     (decimals,) = {len(row[2].partition(".")[2]) for row in units["rows"]}
     score = agg.loc[first["code"], "imd_score"]
     assert units["rows"][0][2] == f"{score:,.{decimals}f}"
-    assert len(units["geojson"]["features"]) == len(units["rows"]) == len(city["neighbourhood"])
+    shapes = layer_geometries(page, units)
+    assert len(shapes) == len(units["rows"]) == len(city["neighbourhood"])
+    assert "geojson" not in units  # drawn from the map's shared arcs
     assert '"labels":["Code","Name","IMD score"]' in text  # compact JSON
     # Localities bold and wards toggleable are both drawn; wards start hidden.
     shown = {ly["name"]: ly["show"] for ly in page["layers"][1:]}

@@ -269,3 +269,30 @@ def test_real_imd_map_draws_the_most_deprived_darkest(browser, imd_map):
     p.shot("imd-rank-map")
     assert p.tiles == 0  # tiles off: not one request leaves the page (close() checks the rest)
     p.close()
+
+
+def test_page_decodes_the_arcs_as_python_does(browser, imd_map):
+    import json
+
+    import numpy as np
+    import shapely
+
+    from localitygeo.maps.page import layer_geometries, page_data
+
+    path, bset, _ = imd_map
+    page, p = _open(browser, path)
+    drawn = page.evaluate("() => JSON.stringify(window.localitygeo.drawn)")
+    p.close()
+    (doc,) = page_data(path.read_text(encoding="utf-8"))
+    layers = json.loads(drawn)
+    assert [ly["name"] for ly in layers] == [ly["name"] for ly in doc["layers"]]
+    for shown, spec in zip(layers, doc["layers"], strict=True):
+        ours = layer_geometries(doc, spec)
+        theirs = [
+            shapely.from_geojson(json.dumps(f["geometry"])) for f in shown["geojson"]["features"]
+        ]
+        assert len(theirs) == len(ours)
+        for a, b in zip(ours, theirs, strict=True):  # the same points, ring by ring
+            assert shapely.get_num_geometries(a) == shapely.get_num_geometries(b)
+            assert np.allclose(shapely.get_coordinates(a), shapely.get_coordinates(b), atol=1e-9)
+    assert len(layers[0]["geojson"]["features"]) == len(bset["lsoa"])

@@ -13,8 +13,9 @@ import shapely
 from localitygeo.boundaries import BoundarySet
 from localitygeo.errors import ColumnError, DataError, ManifestError
 from localitygeo.indicators import HigherIs, check_higher_is, indicator_info, recognised_direction
-from localitygeo.maps.page import PageData, add_background, feature_collection, outline_layer
-from localitygeo.maps.publish import outline_edges, simplify_coverage, to_web
+from localitygeo.maps.arcs import build_topology
+from localitygeo.maps.page import PageData, add_background
+from localitygeo.maps.publish import WEB_CRS
 from localitygeo.maps.scale import (
     DEFAULT_PALETTE,
     SCHEMES,
@@ -249,9 +250,13 @@ def locality_map(
     tiles_credit : str, optional
         Credit of tiles given by URL (default "Tiles: <host>").
     tolerance_m : float, default 10.0
-        Coverage simplification tolerance in metres (0 keeps every vertex).
+        Simplification tolerance of the shared arcs in metres (0 keeps every
+        vertex); outline layers are snapped to the coloured one within a
+        fifth of it.
     precision : int, default 5
-        Decimal places of longitude/latitude kept (5 is about 1 m).
+        The coordinate grid is ``10**-precision`` degrees (5 is about 1 m);
+        a grid up to a hundred times finer is used where this one would make
+        arcs cross or units overlap.
     title : str, optional
         The page's title (the browser's tab); default "<label>: <layer title>"
         (the layer's title alone without an indicator).
@@ -263,8 +268,9 @@ def locality_map(
     folium.Map
         With tooltips showing code, name (left out when no unit has a name
         other than its code) and the indicator, a legend, a layer control
-        and bounds fitted to the data. Outline layers are drawn from their
-        shared edges, each edge once, with no attributes. Every name, value
+        and bounds fitted to the data. All layers are written as one
+        network of shared, quantised arcs (:mod:`localitygeo.maps.arcs`):
+        outline layers draw each of their arcs once, with no attributes. Every name, value
         and title reaches the page only as JSON data, shown as text.
 
     Raises
@@ -321,21 +327,33 @@ def locality_map(
         colours_of(palette, 3)  # a bad name is an error with or without an indicator
         index = neighbour_colours(units) % len(_QUALITATIVE)
         colours = list(_QUALITATIVE)
-    shown = to_web(simplify_coverage(units, tolerance_m), precision).reset_index(drop=True)
+    shown = units.reset_index(drop=True)
     named = "name" in shown.columns and bool(
         (shown["name"].notna() & (shown["name"].astype(str) != shown["code"].astype(str))).any()
     )
     fields = ["code"] + (["name"] if named else []) + ([indicator] if indicator else [])
     headings = ["Code"] + (["Name"] if named else []) + ([str(label)] if indicator else [])
+    drawn: list[tuple[str | None, float, str | None, bool]] = [
+        *((key, 0.8, None, True) for key in outlines),
+        (wards, 1.5, "4 4", False),
+        (localities, 3.5, None, True),
+    ]
+    drawn = [d for d in drawn if d[0] is not None and d[0] in boundary_set.layers and d[0] != layer]
+    topology = build_topology(
+        shown,
+        {str(key): boundary_set[str(key)] for key, *_ in drawn},
+        tolerance_m=tolerance_m,
+        precision=precision,
+    )
 
-    west, south, east, north = shown.total_bounds
+    west, south, east, north = shown.geometry.to_crs(WEB_CRS).total_bounds
     m = folium.Map(tiles=None, control_scale=True)
     m.fit_bounds([[south, west], [north, east]])
     credit = add_background(m, tiles, tiles_credit)
     layers: list[dict[str, Any]] = [
         {
             "name": title_of,
-            "geojson": feature_collection(shown),
+            "shapes": topology.page_shapes(),
             "style": {"color": "#555555", "weight": 0.6, "fillOpacity": 0.75},
             "fill": {"colours": colours, "index": [int(i) for i in index]},
             "highlight": {"weight": 2.5, "color": "#000000"},
@@ -347,26 +365,20 @@ def locality_map(
             "interactive": True,
         }
     ]
-    drawn: list[tuple[str | None, float, str | None, bool]] = [
-        *((key, 0.8, None, True) for key in outlines),
-        (wards, 1.5, "4 4", False),
-        (localities, 3.5, None, True),
-    ]
     for key, weight, dash, show in drawn:
-        if key is None or key not in boundary_set.layers or key == layer:
-            continue
-        outline = to_web(outline_edges(boundary_set[key], tolerance_m), precision)
         layers.append(
-            outline_layer(
-                key,
-                outline,
-                {"fill": False, "color": "#111111", "weight": weight, "dashArray": dash},
-                show=show,
-            )
+            {
+                "name": str(key).replace("_", " ").title() + " boundaries",
+                "lines": topology.page_lines(str(key)),
+                "style": {"fill": False, "color": "#111111", "weight": weight, "dashArray": dash},
+                "show": show,
+                "interactive": False,
+            }
         )
     page_title = title or (f"{label}: {title_of}" if indicator else title_of)
     PageData(
         {
+            "arcs": topology.page_arcs(),
             "layers": layers,
             "names": None if labels is None else _name_labels(boundary_set, labels, precision),
             "control": {"collapsed": False},

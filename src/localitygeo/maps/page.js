@@ -33,6 +33,109 @@
     return el;
   }
 
+  // Layers given as shared arcs (see localitygeo/maps/arcs.py): integers are
+  // written five bits to a character, zigzag-signed; the first 32 digits end
+  // a number, the others continue it.
+  var DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  var VALUE = {};
+  DIGITS.split("").forEach(function (c, i) {
+    VALUE[c] = i;
+  });
+
+  function ints(text) {
+    var out = [];
+    var value = 0;
+    var scale = 1;
+    for (var i = 0; i < text.length; i++) {
+      var d = VALUE[text.charAt(i)];
+      if (d === undefined) {
+        throw new Error("localitygeo: the map's data is damaged");
+      }
+      value += (d % 32) * scale;
+      if (d < 32) {
+        out.push(value % 2 ? -(value + 1) / 2 : value / 2);
+        value = 0;
+        scale = 1;
+      } else {
+        scale *= 32;
+      }
+    }
+    return out;
+  }
+
+  // Each arc: its number of points, its first point, then differences; on a grid.
+  function decodeArcs(data) {
+    var t = data.transform;
+    var v = ints(data.arcs);
+    var arcs = [];
+    var i = 0;
+    while (i < v.length) {
+      var n = v[i++];
+      var x = 0;
+      var y = 0;
+      var arc = [];
+      for (var j = 0; j < n; j++) {
+        x += v[i++];
+        y += v[i++];
+        arc.push([t[0] + x * t[2], t[1] + y * t[3]]);
+      }
+      arcs.push(arc);
+    }
+    return arcs;
+  }
+
+  // A ring from arc references: i is arc i, -1 - i the same arc reversed.
+  function ring(arcs, refs) {
+    var points = [];
+    refs.forEach(function (ref, k) {
+      var arc = ref >= 0 ? arcs[ref] : arcs[-1 - ref].slice().reverse();
+      points.push.apply(points, k ? arc.slice(1) : arc);
+    });
+    return points;
+  }
+
+  // Units: per unit its polygons, per polygon its rings, per ring its arcs.
+  function shapeFeatures(arcs, text) {
+    var v = ints(text);
+    var i = 0;
+    var take = function () {
+      return v[i++];
+    };
+    var features = [];
+    while (i < v.length) {
+      var polygons = [];
+      for (var p = take(); p > 0; p--) {
+        var rings = [];
+        for (var r = take(); r > 0; r--) {
+          var refs = [];
+          for (var a = take(); a > 0; a--) {
+            refs.push(take());
+          }
+          rings.push(ring(arcs, refs));
+        }
+        polygons.push(rings);
+      }
+      features.push({
+        type: "Feature",
+        properties: {},
+        geometry: polygons.length ? {type: "MultiPolygon", coordinates: polygons} : null
+      });
+    }
+    return features;
+  }
+
+  // An outline layer: the arcs that draw it (their count, then index differences).
+  function lineFeatures(arcs, text) {
+    var v = ints(text);
+    var lines = [];
+    var id = 0;
+    for (var k = 1; k < v.length; k++) {
+      id += v[k];
+      lines.push(arcs[id]);
+    }
+    return [{type: "Feature", properties: {}, geometry: {type: "MultiLineString", coordinates: lines}}];
+  }
+
   function detailTable(labels, values) {
     var table = node("table", "localitygeo-detail");
     labels.forEach(function (label, i) {
@@ -163,7 +266,14 @@
       });
     }
     var overlays = {};
+    var arcs = spec.arcs ? decodeArcs(spec.arcs) : null;
     spec.layers.forEach(function (layerSpec) {
+      if (layerSpec.shapes !== undefined) {
+        layerSpec.geojson = {type: "FeatureCollection", features: shapeFeatures(arcs, layerSpec.shapes)};
+      } else if (layerSpec.lines !== undefined) {
+        layerSpec.geojson = {type: "FeatureCollection", features: lineFeatures(arcs, layerSpec.lines)};
+      }
+      drawn.push({map: spec.map, name: asText(layerSpec.name), geojson: layerSpec.geojson});
       overlays[escapeHtml(layerSpec.name)] = drawLayer(map, layerSpec);
     });
     if (spec.names) {
@@ -186,5 +296,7 @@
     }
   }
 
-  window.localitygeo = {draw: draw};
+  // What was drawn, as GeoJSON (for checking a published page in a browser).
+  var drawn = [];
+  window.localitygeo = {draw: draw, drawn: drawn};
 })();

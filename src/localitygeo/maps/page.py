@@ -40,6 +40,7 @@ __all__ = [
     "add_background",
     "check_folium_text",
     "feature_collection",
+    "layer_geometries",
     "outline_layer",
     "page_data",
     "script_json",
@@ -177,6 +178,33 @@ def page_data(page: str) -> list[dict[str, Any]]:
         its ``layers`` hold GeoJSON in longitude/latitude.
     """
     return [json.loads(m) for m in _DATA_BLOCK.findall(page)]
+
+
+def layer_geometries(doc: dict[str, Any], layer: dict[str, Any]) -> list[Any]:
+    """Return the geometries a layer of a page's map draws, in longitude/latitude.
+
+    Parameters
+    ----------
+    doc : dict
+        One map's data, from :func:`page_data`.
+    layer : dict
+        One of its ``layers``: GeoJSON, or units (``shapes``) or outlines
+        (``lines``) given as the map's shared arcs.
+
+    Returns
+    -------
+    list of shapely.Geometry
+        One per unit (None for a unit with no geometry); an outline layer is
+        one multilinestring.
+    """
+    if "geojson" in layer:
+        return [
+            None if f["geometry"] is None else shapely.from_geojson(json.dumps(f["geometry"]))
+            for f in layer["geojson"]["features"]
+        ]
+    from localitygeo.maps.arcs import decode
+
+    return decode(doc["arcs"], layer)
 
 
 def check_folium_text(text: str, what: str) -> str:
