@@ -207,6 +207,15 @@ def test_map_command(tmp_path):
     )
     assert res.returncode == 0, res.stderr
     assert "KiB" in res.stdout and out.exists()
+    # The size report: parts in bytes that add up to the file's size.
+    parts = {
+        line[:36].strip(): int(line[36:].replace(",", "").split()[0])
+        for line in res.stdout.splitlines()[1:]
+        if line.endswith(" bytes")
+    }
+    assert sum(parts.values()) == out.stat().st_size
+    assert parts["coordinates (shared arcs)"] > parts["units (rings of arcs)"] > 0
+    assert parts["tooltips"] > 0 and "GeoJSON" not in parts and "Leaflet, inlined" not in parts
     bad = subprocess.run(
         [
             str(exe),
@@ -349,3 +358,14 @@ def test_publishing_plymouth_output_areas_opens_no_gaps_or_overlaps(plymouth, re
     edges = outline_edges(lsoa, 10.0).geometry.iloc[0]
     polygons = shapely.length(simplify_coverage(lsoa, 10.0).geometry.values).sum()
     assert edges.length < 0.6 * polygons  # inner edges drawn once, not twice
+
+
+def test_size_report_counts_inlined_leaflet(city, tmp_path):
+    from localitygeo.maps.page import size_report
+
+    path = tmp_path / "offline.html"
+    save(locality_map(city), path, inline=True)
+    parts = dict(size_report(path.read_text()))
+    leaflet = (assets_dir() / "leaflet.js").stat().st_size
+    assert parts["Leaflet, inlined"] > leaflet  # the script and its styles
+    assert sum(parts.values()) == path.stat().st_size

@@ -150,7 +150,11 @@ def map_command(
         }
         m = _choropleth(bset, layer, indicator, source, weight, look)
     size = save(m, output, inline=inline)
-    say(f"wrote {output} ({size / 1024:,.0f} KiB)")
+    say(f"wrote {output} ({size / 1024:,.0f} KiB, {size:,} bytes):")
+    from localitygeo.maps.page import size_report
+
+    for part, n in size_report(output.read_text(encoding="utf-8")):
+        say(f"  {part:<34}{n:>10,} bytes")
     return 0
 
 

@@ -44,6 +44,7 @@ __all__ = [
     "outline_layer",
     "page_data",
     "script_json",
+    "size_report",
 ]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -205,6 +206,62 @@ def layer_geometries(doc: dict[str, Any], layer: dict[str, Any]) -> list[Any]:
     from localitygeo.maps.arcs import decode
 
     return decode(doc["arcs"], layer)
+
+
+_INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL)
+
+
+def size_report(page: str) -> list[tuple[str, int]]:
+    """Return where a published page's bytes go, largest parts of the data first.
+
+    Parameters
+    ----------
+    page : str
+        HTML from :func:`~localitygeo.maps.render_html` or
+        :func:`~localitygeo.maps.save`.
+
+    Returns
+    -------
+    list of (str, int)
+        Parts and their size in bytes (UTF-8), summing to the page's size:
+        the coordinates (shared arcs), the units' rings of arcs, the outline
+        layers, any GeoJSON, the tooltips, Leaflet and its styles when
+        inlined, and the rest (page, ``page.js``, legend, labels).
+    """
+
+    def size(text: str) -> int:
+        return len(text.encode("utf-8"))
+
+    parts = dict.fromkeys(
+        [
+            "coordinates (shared arcs)",
+            "units (rings of arcs)",
+            "outlines (arcs drawn)",
+            "GeoJSON",
+            "tooltips",
+            "Leaflet, inlined",
+        ],
+        0,
+    )
+    for doc in page_data(page):
+        if "arcs" in doc:
+            parts["coordinates (shared arcs)"] += size(doc["arcs"]["arcs"])
+        for layer in doc["layers"]:
+            parts["units (rings of arcs)"] += size(layer.get("shapes", ""))
+            parts["outlines (arcs drawn)"] += size(layer.get("lines", ""))
+            if "geojson" in layer:
+                parts["GeoJSON"] += size(script_json(layer["geojson"]))
+            if "rows" in layer:
+                parts["tooltips"] += size(script_json(layer["rows"]))
+    # inlined assets: every large bare script or style that is not page.js
+    own = _script()
+    parts["Leaflet, inlined"] = sum(
+        size(m.group(0))
+        for m in _INLINE.finditer(page)
+        if size(m.group(2)) > 10_000 and m.group(2) != own
+    )
+    rows = [(k, v) for k, v in parts.items() if v]
+    return [*rows, ("page, script, legend and labels", size(page) - sum(v for _, v in rows))]
 
 
 def check_folium_text(text: str, what: str) -> str:
