@@ -143,20 +143,29 @@ def _cut_off(
     return np.isin(comp, list(extra))
 
 
-def _block_parents(work: BoundarySet, layer: str, to: str, blocks: str) -> tuple[np.ndarray, int]:
-    """Return each block's parent as :func:`judge_nesting` fits it, and how many blocks straddle."""
+def _block_parents(
+    work: BoundarySet, layer: str, to: str, blocks: str
+) -> tuple[np.ndarray, int, set[str]]:
+    """Return each block's fitted parent, the straddling count and the units not nested.
+
+    Blocks are fitted as :func:`judge_nesting` fits them; the units not nested
+    are judged by the set's own rule when it has one.
+    """
     from localitygeo.judgement import judge_nesting
 
     own = next((r for r in work.nesting if r.child == layer and r.parent == to), None)
     rule = NestingRule(layer, to, own.tolerance if own else 0.01)
     j = judge_nesting(work, rule)
+    # A unit the set's rule finds nested (its straddling blocks hold less than
+    # the tolerance, e.g. nobody lives there) is left alone: validate agrees.
+    judged = j if own is None or own == rule else judge_nesting(work, own)
+    not_nested = {str(c) for c in judged.not_nested}
     codes = work[blocks]["code"]
     if j.blocks == blocks and j.block_table is not None:
         fit = j.block_table.set_index("child_code")["parent_code"]
-        return fit.reindex(codes).to_numpy(dtype=object), len(j.block_straddles)
-    return _blocks.block_assignment(work[blocks], work[to], to).reindex(codes).to_numpy(
-        dtype=object
-    ), 0
+        return fit.reindex(codes).to_numpy(dtype=object), len(j.block_straddles), not_nested
+    fit = _blocks.block_assignment(work[blocks], work[to], to).reindex(codes)
+    return fit.to_numpy(dtype=object), 0, not_nested
 
 
 def _keep_of(work: BoundarySet, blocks: str, keep: str) -> np.ndarray:
@@ -188,7 +197,7 @@ def plan_moves(
 ) -> Plan:
     b = work[blocks].reset_index(drop=True)
     unit = b[layer].to_numpy(dtype=object)
-    parent, straddling = _block_parents(work, layer, to, blocks)
+    parent, straddling, not_nested = _block_parents(work, layer, to, blocks)
     group = _keep_of(work, blocks, keep).astype(str) if keep else np.zeros(len(b), dtype=object)
     geoms = np.asarray(b.geometry.array, dtype=object)
     area = shapely.area(geoms)
@@ -211,6 +220,7 @@ def plan_moves(
     new_unit = unit.copy()
     reason = np.full(len(b), "", dtype=object)
     stray = located & (parent != home.reindex(unit).to_numpy(dtype=object))
+    stray &= np.isin(unit.astype(str), list(not_nested))
     parts_before = _part_counts(unit, a, n)
     n_units = max(len(set(unit)), 1)
     threshold = float(min_new) if min_new is not None else MIN_NEW_SHARE * size.sum() / n_units
