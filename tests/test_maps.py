@@ -290,8 +290,9 @@ def test_change_map_shows_moved_blocks_on_both_panes(city, change, tmp_path):
     assert "L.Map.Sync" in text or "Leaflet.Sync" in text
     total = int(d.moved["population"].sum())
     assert panes[0]["legend"] is None  # one legend, on the right pane
-    assert panes[1]["legend"]["rows"] == [
-        [MOVED_COLOUR, f"{len(d.moved)} blocks moved, population {total:,}"]
+    assert panes[1]["legend"]["rows"][-1] == [
+        MOVED_COLOUR,
+        f"Moved blocks (red): {len(d.moved)} blocks moved, population {total:,}",
     ]
 
 

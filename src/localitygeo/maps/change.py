@@ -5,18 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
+from localitygeo._impact_words import nouns
 from localitygeo.boundaries import BoundarySet
 from localitygeo.maps.locality import DEFAULT_ATTRIBUTION, _fmt, _rows
 from localitygeo.maps.page import PageData, add_background, feature_collection, outline_layer
 from localitygeo.maps.publish import outline_edges, simplify_coverage, to_web
 from localitygeo.realign import Diff
 
-__all__ = ["MOVED_COLOUR", "change_map"]
+__all__ = ["MOVED_COLOUR", "UNIT_COLOURS", "change_map", "unit_colours"]
 
 #: Fill of the blocks that changed unit, on both panes.
 MOVED_COLOUR = "#e34a33"
+#: Fills of the units (ColorBrewer Pastel2): one per unit, the same on both panes, so a
+#: block that changes unit changes colour.
+UNIT_COLOURS = ("#b3e2cd", "#fdcdac", "#cbd5e8", "#f4cae4", "#e6f5c9", "#fff2ae", "#f1e2cc",
+                "#cccccc")  # fmt: skip
+UNIT_LINE = "#333333"
+PARENT_LINE = "#1f4e9c"
+PARENT_DASH = "6 4"
 
 _POPUP_FIELDS = ["block", "from", "to", "population"]
 _POPUP_LABELS = ["Block", "From", "To", "Population"]
@@ -52,6 +62,52 @@ def _moved_blocks(before: BoundarySet, after: BoundarySet, diff: Diff) -> gpd.Ge
         },
         geometry=geom.reindex(moved["block"].to_numpy()).to_numpy(),
         crs=blocks.crs,
+    )
+
+
+def unit_colours(frames: list[gpd.GeoDataFrame]) -> dict[str, str]:
+    """Return a fill per unit code, the same on every pane, neighbours differing.
+
+    Units are coloured greedily, most neighbours first, so that no two units
+    that touch on any pane share a colour while :data:`UNIT_COLOURS` has one
+    left (maps of real units rarely need more than five).
+
+    Parameters
+    ----------
+    frames : list of GeoDataFrame
+        The layer on each pane (``code`` and geometry).
+
+    Returns
+    -------
+    dict of str to str
+        Unit code to a colour of :data:`UNIT_COLOURS`.
+    """
+    codes = list(dict.fromkeys(str(c) for f in frames for c in f["code"]))
+    position = {c: i for i, c in enumerate(codes)}
+    neighbours: list[set[int]] = [set() for _ in codes]
+    for f in frames:
+        geoms = np.asarray(f.geometry.array, dtype=object)
+        a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+        ids = np.array([position[str(c)] for c in f["code"]], dtype=int)
+        pairs = np.unique(np.stack([ids[a], ids[b]], axis=1), axis=0)
+        for i, j in pairs[pairs[:, 0] != pairs[:, 1]]:
+            neighbours[i].add(int(j))
+    chosen: dict[int, int] = {}
+    n = len(UNIT_COLOURS)
+    for i in sorted(range(len(codes)), key=lambda k: (-len(neighbours[k]), k)):
+        used = {chosen[j] for j in neighbours[i] if j in chosen}
+        chosen[i] = next((k for k in range(n) if k not in used), i % n)
+    return {codes[i]: UNIT_COLOURS[k] for i, k in chosen.items()}
+
+
+#: Legend swatches drawn with CSS backgrounds: a line, a dashed line, a filled block.
+def _line_swatch(colour: str, dash: str | None = None) -> str:
+    if dash is None:
+        return f"linear-gradient({colour}, {colour}) center / 100% 2px no-repeat"
+    on, off = (float(x) for x in dash.split())
+    return (
+        f"repeating-linear-gradient(90deg, {colour} 0 {on:g}px, transparent {on:g}px "
+        f"{on + off:g}px) center / 100% 2px no-repeat"
     )
 
 
@@ -151,7 +207,13 @@ def change_map(
     moved_layer = {
         "name": "Moved blocks",
         "geojson": feature_collection(moved),
-        "style": {"fillColor": MOVED_COLOUR, "color": "#7f0000", "weight": 1, "fillOpacity": 0.8},
+        # a light red over the unit's own colour, so the block's colour change shows
+        "style": {
+            "fillColor": MOVED_COLOUR,
+            "color": MOVED_COLOUR,
+            "weight": 2.5,
+            "fillOpacity": 0.3,
+        },
         "highlight": {"weight": 3},
         "labels": _POPUP_LABELS,
         "rows": _rows(moved, _POPUP_FIELDS),
@@ -159,17 +221,18 @@ def change_map(
         "show": True,
         "interactive": True,
     }
+    fills = unit_colours(units_web)
+    palette = list(dict.fromkeys(fills.values()))
     for (side, bset), pane, units in zip(sides, (dual.m1, dual.m2), units_web, strict=True):
         credit = add_background(pane, tiles)
         layers: list[dict[str, Any]] = [
             {
                 "name": f"{pane_title} {side.lower()}",
                 "geojson": feature_collection(units),
-                "style": {
-                    "fillColor": "#f2f0ec",
-                    "color": "#333333",
-                    "weight": 1.5,
-                    "fillOpacity": 0.5,
+                "style": {"color": UNIT_LINE, "weight": 1.5, "fillOpacity": 0.75},
+                "fill": {
+                    "colours": palette,
+                    "index": [palette.index(fills[str(c)]) for c in units["code"]],
                 },
                 "highlight": {"weight": 3, "color": "#000000"},
                 "labels": ["Code", "Name"],
@@ -179,15 +242,17 @@ def change_map(
                 "interactive": True,
             }
         ]
-        if parents is not None and parents in bset.layers and parents != layer:
-            outline = to_web(outline_edges(bset[parents], tolerance_m), precision)
-            style = {"color": "#1f4e9c", "weight": 2, "dashArray": "6 4"}
-            layers.append(outline_layer(parents, outline, style, show=True))
+        drawn = parents if parents is not None and parents in bset.layers else None
+        drawn = drawn if drawn != layer else None
+        if drawn is not None:
+            outline = to_web(outline_edges(bset[drawn], tolerance_m), precision)
+            style = {"color": PARENT_LINE, "weight": 2, "dashArray": PARENT_DASH}
+            layers.append(outline_layer(drawn, outline, style, show=True))
         if len(moved):
             layers.append(moved_layer)
         legend = {
             "title": title or f"Change in {layer.replace('_', ' ')}",
-            "rows": [[MOVED_COLOUR, summary]],
+            "rows": _legend_rows(before, layer, drawn, summary, bool(len(moved))),
             "note": attribution,
         }
         PageData(
@@ -201,3 +266,38 @@ def change_map(
             }
         ).add_to(pane)
     return dual
+
+
+def _title_of(bset: BoundarySet, key: str) -> str:
+    spec = bset.specs.get(key)
+    return spec.title if spec is not None and spec.title else key.replace("_", " ")
+
+
+def _short(bset: BoundarySet, key: str, fallback: str) -> str:
+    """Return a layer's singular noun, capitalised, or ``fallback`` for a long title.
+
+    The legend is drawn over the map: a long title (the manifest's to choose)
+    would make it cover the units it explains.
+    """
+    title = _title_of(bset, key)
+    one = nouns(title)[0]
+    return one[:1].upper() + one[1:] if len(title) <= 24 else fallback
+
+
+def _legend_rows(
+    bset: BoundarySet, layer: str, parents: str | None, summary: str, moved: bool
+) -> list[list[str]]:
+    """Return a legend row for every style on the panes: units, their outline, parents, moves."""
+    stripes = ", ".join(
+        f"{c} {100 * i / 4:g}% {100 * (i + 1) / 4:g}%" for i, c in enumerate(UNIT_COLOURS[:4])
+    )
+    rows = [
+        [f"linear-gradient(90deg, {stripes})", "A colour per unit, the same on both panes"],
+        [_line_swatch(UNIT_LINE), f"{_short(bset, layer, 'Unit')} boundaries"],
+    ]
+    if parents is not None:
+        dashed = _line_swatch(PARENT_LINE, PARENT_DASH)
+        rows.append([dashed, f"{_short(bset, parents, 'Parent')} boundaries (dashed)"])
+    rows.append([MOVED_COLOUR, f"Moved blocks (red): {summary}"] if moved else
+                ["transparent", summary])  # fmt: skip
+    return rows
