@@ -70,3 +70,27 @@ def test_simplified_units_stay_a_coverage():
     assert shapely.is_valid(units).all() and shapely.coverage_is_valid(units)
     before = shapely.get_num_coordinates(wiggly.geometry.to_numpy()).sum()
     assert shapely.get_num_coordinates(units).sum() < before / 3
+
+
+def test_an_outline_never_detours_onto_a_corner_inside_a_unit():
+    # Two units side by side under one outline unit, a third on top. The edge
+    # between the two bends 1 m below the outline's edge, within the 2 m snap:
+    # the outline must run along the top edge, not dip to that corner.
+    x, y = ORIGIN
+    a = shapely.Polygon([(x, y), (x + 100, y), (x + 100, y + 99), (x + 120, y + 100), (x, y + 100)])
+    b = shapely.Polygon(
+        [(x + 100, y), (x + 200, y), (x + 200, y + 100), (x + 120, y + 100), (x + 100, y + 99)]
+    )
+    c = shapely.box(x, y + 100, x + 200, y + 200)
+    units = gpd.GeoDataFrame(geometry=[a, b, c], crs=27700)
+    outline = gpd.GeoDataFrame(
+        geometry=[shapely.box(x, y, x + 200, y + 100), shapely.box(x, y + 100, x + 200, y + 200)],
+        crs=27700,
+    )
+    topo = build_topology(units, {"lsoa": outline}, tolerance_m=0.0, snap_m=2.0, precision=7)
+    (lines,) = decode(topo.page_arcs(), {"lines": topo.page_lines("lsoa")})
+    drawn = gpd.GeoSeries([lines], crs=4326).to_crs(27700).iloc[0]
+    inner = shapely.Point(x + 100, y + 99)
+    assert drawn.distance(inner) > 0.9  # GEOS' segment snapping put the corner into the line
+    expected = shapely.union_all(shapely.boundary(outline.geometry.to_numpy()))
+    assert shapely.hausdorff_distance(drawn, expected) < 0.01

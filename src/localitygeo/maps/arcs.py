@@ -7,9 +7,11 @@ a decimal. Here all the layers become one network of *arcs* (lines between
 junctions), each written once:
 
 1. each layer is made a vertex-exact coverage (shapely's ``coverage_clean``);
-2. the outline layers' lines are snapped to the coloured layer's vertices
-   (separately generalised layers, such as wards over output areas, follow
-   the same line where they are within ``snap_m``);
+2. the outline layers' vertices are snapped to the coloured layer's
+   vertices within ``snap_m``, and the coloured layer's vertices lying on an
+   outline's segments (within 0.1 m) put into them (separately generalised
+   layers, such as wards over output areas, follow the same line where they
+   meet; an LSOA line is never pulled onto a corner inside an output area);
 3. the boundaries of all layers are noded and dissolved into arcs that meet
    only at their ends;
 4. the arcs are simplified together, keeping their ends and never making two
@@ -49,6 +51,7 @@ DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _DIGIT_CODES = np.frombuffer(DIGITS.encode("ascii"), dtype=np.uint8)
 _VALUE_OF = {c: i for i, c in enumerate(DIGITS)}
 _FINER = 2  # times a grid ten times finer is tried before refusing
+_ON_EDGE = 0.1  # metres: a vertex this close to an outline's segment is put into it
 
 
 def encode_ints(values: Any) -> str:
@@ -232,6 +235,27 @@ def _coverage(geoms: np.ndarray) -> np.ndarray:
     from localitygeo.maps.publish import _as_coverage
 
     return _as_coverage(geoms)[0]
+
+
+def _snap_outline(edges: Any, reference: Any, snap: float) -> Any:
+    """Return an outline's lines snapped onto the coloured layer's vertices.
+
+    Each outline vertex within ``snap`` of a vertex of the coloured layer
+    moves onto the nearest one; then the coloured layer's vertices lying
+    within :data:`_ON_EDGE` of an outline segment are inserted into it, so
+    where the two layers run together they are the same line. Inserting
+    vertices from ``snap`` away (GEOS' snapping of segments) would pull an
+    LSOA line through an output area onto the corner of an edge inside it.
+    """
+    xy, owner = shapely.get_coordinates(shapely.get_parts(edges), return_index=True)
+    points = shapely.get_parts(reference)
+    moved, onto = shapely.STRtree(points).query_nearest(
+        shapely.points(xy), max_distance=snap, all_matches=False
+    )
+    xy[moved] = shapely.get_coordinates(points[onto])
+    lines = np.asarray(shapely.linestrings(xy, indices=owner), dtype=object)
+    lines = lines[shapely.length(lines) > 0]
+    return shapely.snap(shapely.multilinestrings(lines), reference, min(snap, _ON_EDGE))
 
 
 def _probe_points(arcs: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
@@ -448,7 +472,7 @@ def build_topology(
         if layer.crs != units.crs:  # pragma: no cover - callers pass one set's layers
             raise GeometryError("outline layers must be in the coloured layer's CRS", layer=key)
         edges = shapely.union_all(shapely.boundary(_coverage(np.asarray(layer.geometry.array))))
-        drawn[key] = shapely.snap(edges, reference, snap) if snap > 0 else edges
+        drawn[key] = _snap_outline(edges, reference, snap) if snap > 0 else edges
     network = shapely.union_all(np.concatenate([shapely.boundary(base), list(drawn.values())]))
     arcs = shapely.get_parts(shapely.line_merge(network))
     arcs = arcs[shapely.get_type_id(arcs) == 1]
