@@ -40,9 +40,11 @@ test: setup-test
 	$(BIN)/python -m pytest --cov=localitygeo --cov-report=term:skip-covered
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(CURDIR)/site
 
-## bench: national benchmarks and the map size benchmark (minutes; not part of the tests)
+## bench: national benchmarks and the map size benchmark (minutes; not part of the tests;
+##        installs mapshaper from npm into benchmarks/node_modules)
 bench: setup-test
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	bash scripts/setup-bench-npm.sh
 	$(BIN)/python benchmarks/bench_best_fit.py
 	$(BIN)/python benchmarks/bench_aggregate.py
 	$(BIN)/python benchmarks/bench_map_size.py
