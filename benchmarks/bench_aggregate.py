@@ -58,7 +58,7 @@ def main() -> None:
 
     from tobler.area_weighted import area_interpolate
 
-    from localitygeo.aggregate import aggregate
+    from localitygeo.aggregation.transfer import aggregate
     from localitygeo.errors import LocalityGeoWarning
 
     lsoa, ward, data = load(args.quick)

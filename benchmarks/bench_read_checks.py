@@ -25,8 +25,8 @@ import shapely
 
 from _timing import best_of
 from localitygeo import read_layer
-from localitygeo._sniff import sniff
-from localitygeo.coordinates import check_coordinates
+from localitygeo.io.coordinates import check_coordinates
+from localitygeo.io.file_types import sniff
 
 DATA = Path(os.environ.get("LOCALITYGEO_DATA", Path(__file__).parents[2] / "shared" / "data"))
 LAYERS = [

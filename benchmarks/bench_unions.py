@@ -13,7 +13,7 @@ repaired blocks (the exact union, slivers and all):
   unit between two of its own blocks (found as what a 1 mm closing adds);
 - time: best of ``--repeat`` runs of the whole layer.
 
-With ``--national``, the chosen method (``localitygeo._unions.union_blocks``)
+With ``--national``, the chosen method (``localitygeo.geometry.unions.union_blocks``)
 builds all of England's LSOAs from 171,372 OAs and MSOAs from 32,844 LSOAs.
 
 Run: ``python benchmarks/bench_unions.py [--repeat N] [--national]``
@@ -51,13 +51,13 @@ def whole_layer_clean(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 
 
 def chosen(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    from localitygeo._unions import union_blocks
+    from localitygeo.geometry.unions import union_blocks
 
     return union_blocks(geoms, bounds)
 
 
 def without_clean(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    from localitygeo import _unions
+    from localitygeo.geometry import unions as _unions
 
     was, _unions._CLEAN = _unions._CLEAN, False
     try:
@@ -85,7 +85,7 @@ def grouped(blocks: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, np.ndarr
 
 
 def repaired(geoms: np.ndarray) -> np.ndarray:
-    from localitygeo._measure import _needs_repair, _repaired
+    from localitygeo.geometry.measure import _needs_repair, _repaired
 
     return _repaired(geoms, _needs_repair(geoms, 1))
 

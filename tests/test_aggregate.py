@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from localitygeo.aggregate import aggregate
+from localitygeo.aggregation.transfer import aggregate
 from localitygeo.errors import (
     ColumnError,
     CRSError,

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from localitygeo import read_layer
-from localitygeo.aggregate import aggregate
+from localitygeo.aggregation.transfer import aggregate
 
 from .helpers import dissolve_by, grid_layer, write_manifest
 

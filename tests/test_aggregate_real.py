@@ -16,10 +16,10 @@ import pytest
 
 import localitygeo as lg
 from localitygeo import read_layer
-from localitygeo.aggregate import aggregate
-from localitygeo.compare import COMPARE_COLUMNS, compare
+from localitygeo.aggregation.comparison import COMPARE_COLUMNS, compare
+from localitygeo.aggregation.imd import extent_weight, imd_summary
+from localitygeo.aggregation.transfer import aggregate
 from localitygeo.errors import LocalityGeoWarning
-from localitygeo.imd import extent_weight, imd_summary
 
 pytestmark = pytest.mark.realdata
 

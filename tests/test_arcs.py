@@ -9,7 +9,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from localitygeo.maps.arcs import build_topology, decode, decode_ints, encode_ints
+from localitygeo.maps.arc_codec import decode, decode_ints, encode_ints
+from localitygeo.maps.arcs import build_topology
 
 ORIGIN = (245_000.0, 55_000.0)  # Plymouth, in EPSG:27700
 

@@ -19,11 +19,11 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from localitygeo import _measure
-from localitygeo._overlap import NonFiniteError, chunk, grid, intersection_areas
-from localitygeo._overlap.crossings import Crossings
-from localitygeo.io import read_layer
-from localitygeo.nesting import ASSIGNMENT_COLUMNS, best_fit
+from localitygeo.geometry import measure as _measure
+from localitygeo.geometry.engine import NonFiniteError, chunk, grid, intersection_areas
+from localitygeo.geometry.engine.crossings import Crossings
+from localitygeo.geometry.fitting import ASSIGNMENT_COLUMNS, best_fit
+from localitygeo.io.layers import read_layer
 from tests.helpers import BNG, dissolve_by, grid_layer
 
 X0, Y0 = 400000.0, 200000.0

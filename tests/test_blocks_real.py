@@ -19,7 +19,7 @@ import pytest
 import shapely
 
 import localitygeo as lg
-from localitygeo import _unions
+from localitygeo.geometry import unions as _unions
 
 from .helpers import write_manifest
 

@@ -11,8 +11,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 
 from localitygeo import BoundarySet, apply, diff, read_boundaries, read_proposal, realign, validate
+from localitygeo.changes.proposal import Proposal
 from localitygeo.errors import InputError, ManifestError, ProposalError
-from localitygeo.proposal import Proposal
 
 from .helpers import dissolve_by, grid_layer
 

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import localitygeo as lg
-from localitygeo._overlap import crossings, intersection_areas
-from localitygeo.blocks import build_from_blocks
+from localitygeo.geometry.engine import crossings, intersection_areas
+from localitygeo.model.blocks import build_from_blocks
 
 from .helpers import BNG
 

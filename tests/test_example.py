@@ -10,7 +10,8 @@ import pytest
 import shapely
 
 from localitygeo import read_boundaries, validate
-from localitygeo.example import build_example_city, write_example_city
+from localitygeo.io.example_city import build_example_city
+from localitygeo.io.example_files import write_example_city
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "boundaries" / "example-city"

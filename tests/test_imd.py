@@ -12,14 +12,14 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from localitygeo.errors import ColumnError, DataError, LocalityGeoWarning
-from localitygeo.imd import (
+from localitygeo.aggregation.imd import (
     IMD2019_LSOA_COUNT,
     SUMMARY_COLUMNS,
     extent_weight,
     imd_summary,
     national_percentile,
 )
+from localitygeo.errors import ColumnError, DataError, LocalityGeoWarning
 
 BNG = "EPSG:27700"
 

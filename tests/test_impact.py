@@ -14,11 +14,11 @@ import pytest
 import shapely
 
 from localitygeo import apply, impact, read_boundaries, read_proposal
+from localitygeo.aggregation.inequality import theil_decomposition
+from localitygeo.changes.metrics import polsby_popper
+from localitygeo.changes.proposal import Proposal
+from localitygeo.changes.report import render_impact, write_impact
 from localitygeo.errors import ColumnError
-from localitygeo.impact import polsby_popper
-from localitygeo.impact_report import render_impact, write_impact
-from localitygeo.inequality import theil_decomposition
-from localitygeo.proposal import Proposal
 
 REPO = Path(__file__).resolve().parents[1]
 CITY = REPO / "boundaries" / "example-city"
@@ -204,8 +204,8 @@ def test_impact_command_refuses_mixed_format_options(tmp_path):
 
 
 def test_write_impacts_writes_all_or_nothing(change, tmp_path):
+    from localitygeo.changes.report import write_impacts
     from localitygeo.errors import OutputError
-    from localitygeo.impact_report import write_impacts
 
     *_, im = change
     sizes = write_impacts(im, [(tmp_path / "r.md", None), (tmp_path / "r.json", "json")])

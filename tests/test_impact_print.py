@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from localitygeo import apply, diff, impact, read_boundaries, read_proposal
-from localitygeo.impact_report import render_impact
+from localitygeo.changes.proposal import Proposal
+from localitygeo.changes.report import render_impact
 from localitygeo.maps import change_map, render_html
 from localitygeo.maps.change import fixed_parent
-from localitygeo.proposal import Proposal
 from tests.hostile.browser import Page, launch
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import localitygeo as lg
-from localitygeo.inequality import theil_decomposition
+from localitygeo.aggregation.inequality import theil_decomposition
 
 pytestmark = pytest.mark.realdata
 

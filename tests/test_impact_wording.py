@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from localitygeo import apply, impact, read_boundaries, read_proposal
-from localitygeo._impact_words import count, nouns, people
-from localitygeo.impact import VARIANCE_THRESHOLD
-from localitygeo.impact_report import decimals_for, render_impact
+from localitygeo.changes.metrics import VARIANCE_THRESHOLD
+from localitygeo.changes.report import render_impact
+from localitygeo.changes.report_tables import decimals_for
+from localitygeo.changes.wording import count, nouns, people
 
 REPO = Path(__file__).resolve().parents[1]
 CITY = REPO / "boundaries" / "example-city"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from localitygeo.errors import ColumnError, DataError, InputError, LocalityGeoWarning
-from localitygeo.indicators import read_indicators
+from localitygeo.io.tables import read_indicators
 
 IMD = "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz"
 POP = "File_6_-_IoD2019_Population_Denominators.csv.gz"

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from inequality.gini import Gini
 from inequality.theil import Theil, TheilD
 
-from localitygeo import inequality as ineq
+from localitygeo.aggregation import inequality as ineq
 from localitygeo.errors import DataError
 
 INDICES = {

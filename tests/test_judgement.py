@@ -19,11 +19,11 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 
 from localitygeo import BoundarySet, read_boundaries, validate, write_boundaries
-from localitygeo import _measure as measure
-from localitygeo.boundaries import NestingRule
 from localitygeo.errors import ColumnError, DataError, ManifestError
-from localitygeo.judgement import judge_nesting
-from localitygeo.nesting import ASSIGNMENT_COLUMNS
+from localitygeo.geometry import measure
+from localitygeo.geometry.fitting import ASSIGNMENT_COLUMNS
+from localitygeo.model.boundary_set import NestingRule
+from localitygeo.validation.judgement import judge_nesting
 
 from .helpers import BNG, dissolve_by, grid_layer, write_manifest
 
@@ -282,7 +282,7 @@ def test_validate_measures_each_pair_of_layers_once(monkeypatch):
 
 
 def test_judgement_matches_a_geometric_best_fit_on_the_example_city():
-    from localitygeo.nesting import best_fit
+    from localitygeo.geometry.fitting import best_fit
 
     bset = read_boundaries(CITY)
     rule = next(r for r in bset.nesting if r.parent == "ward")

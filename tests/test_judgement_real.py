@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 import localitygeo as lg
-from localitygeo.boundaries import NestingRule
-from localitygeo.judgement import judge_nesting
+from localitygeo.model.boundary_set import NestingRule
+from localitygeo.validation.judgement import judge_nesting
 
 from .helpers import write_manifest
 from .test_validate_real import manifest_for

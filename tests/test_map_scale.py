@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import localitygeo as lg
 from localitygeo.errors import ColumnError, DataError, InputError, LocalityGeoWarning
-from localitygeo.indicators import recognised_direction
+from localitygeo.io.tables import recognised_direction
 from localitygeo.maps import locality_map, render_html
 from localitygeo.maps.page import page_data
 from localitygeo.maps.scale import (

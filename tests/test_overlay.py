@@ -20,14 +20,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import localitygeo as lg
-from localitygeo import overlay
-from localitygeo.aggregate import aggregate
-from localitygeo.compare import compare
+from localitygeo.aggregation.comparison import compare
+from localitygeo.aggregation.imd import extent_weight, imd_summary, national_percentile
+from localitygeo.aggregation.inequality import theil_decomposition
+from localitygeo.aggregation.transfer import aggregate
 from localitygeo.errors import DataError
-from localitygeo.imd import extent_weight, imd_summary, national_percentile
-from localitygeo.inequality import theil_decomposition
-from localitygeo.nesting import best_fit
-from localitygeo.overlay import OverlapCache, overlap_table, set_overlap_table
+from localitygeo.geometry import overlay
+from localitygeo.geometry.fitting import best_fit
+from localitygeo.geometry.overlap_cache import OverlapCache
+from localitygeo.geometry.overlay import overlap_table, set_overlap_table
 
 from .helpers import dissolve_by, grid_layer
 

@@ -11,8 +11,9 @@ import shapely
 from hypothesis import HealthCheck, example, given, settings
 
 from localitygeo import BoundarySet, apply, read_boundaries, read_layer, validate
-from localitygeo.boundaries import NestingRule
-from localitygeo.realign import apply_moves, diff, realign
+from localitygeo.changes.differences import apply_moves, diff
+from localitygeo.changes.realignment import realign
+from localitygeo.model.boundary_set import NestingRule
 
 from .helpers import dissolve_by, grid_layer
 

@@ -23,8 +23,8 @@ import pytest
 import shapely
 
 import localitygeo as lg
-from localitygeo.boundaries import NestingRule
 from localitygeo.cli import main
+from localitygeo.model.boundary_set import NestingRule
 
 pytestmark = pytest.mark.realdata
 

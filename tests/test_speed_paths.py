@@ -1,6 +1,6 @@
 """The fast paths of national jobs give exactly what the plain ones give.
 
-Reprojection (:mod:`localitygeo._reproject`) against ``GeoDataFrame.to_crs``,
+Reprojection (:mod:`localitygeo.geometry.projection`) against ``GeoDataFrame.to_crs``,
 bit for bit; the pyarrow CSV writer against pandas' ``to_csv``, byte for
 byte; ``read_layer(columns=...)`` against a whole read; and what
 ``--profile`` and the progress lines print.
@@ -23,10 +23,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from localitygeo import _reproject, read_layer
-from localitygeo._profile import Profile, stage
+from localitygeo import read_layer
 from localitygeo.cli import _progress
-from localitygeo.safecsv import _arrow_csv, escape_frame, write_csv
+from localitygeo.geometry import projection as _reproject
+from localitygeo.io.safecsv import _arrow_csv, escape_frame, write_csv
+from localitygeo.profiling import Profile, stage
 
 from .helpers import grid_layer
 

@@ -12,8 +12,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from localitygeo import _unions
-from localitygeo.blocks import build_from_blocks
+from localitygeo.geometry import unions as _unions
+from localitygeo.model.blocks import build_from_blocks
 
 from .helpers import BNG
 

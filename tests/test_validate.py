@@ -12,9 +12,9 @@ import shapely
 from hypothesis import HealthCheck, assume, given, settings
 
 from localitygeo import BoundarySet, validate
-from localitygeo.boundaries import NestingRule
 from localitygeo.errors import CRSError, ManifestError
-from localitygeo.formats import render
+from localitygeo.model.boundary_set import NestingRule
+from localitygeo.validation.renderers import render
 
 from .helpers import dissolve_by, grid_layer
 

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from localitygeo import BoundarySet, read_boundaries, validate
-from localitygeo.boundaries import NestingRule
+from localitygeo.model.boundary_set import NestingRule
 
 from .helpers import write_manifest
 

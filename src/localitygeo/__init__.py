@@ -1,16 +1,20 @@
 """localitygeo: local-government geography for wards, neighbourhoods and localities.
 
 The package follows the pipeline load → validate → change → aggregate →
-map/report. Public functions are imported lazily so that ``import
+map/report, one folder a stage: :mod:`localitygeo.io` and
+:mod:`localitygeo.model` (load), :mod:`localitygeo.geometry` and
+:mod:`localitygeo.validation` (validate), :mod:`localitygeo.changes`,
+:mod:`localitygeo.aggregation`, :mod:`localitygeo.maps` and the thin
+:mod:`localitygeo.cli`. Public names are imported lazily, so that ``import
 localitygeo`` (and the command line's ``--help``) stays fast.
 """
 
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import Any
+
+from localitygeo import deprecation as _deprecation
 
 __version__ = "0.1.0.dev0"
 
@@ -20,64 +24,51 @@ _LAZY: dict[str, str] = {
     "LocalityGeoError": "localitygeo.errors",
     "LocalityGeoWarning": "localitygeo.errors",
     # load
-    "read_layer": "localitygeo.io",
-    "working_crs": "localitygeo.crs",
-    "read_boundaries": "localitygeo.boundaries",
-    "BoundarySet": "localitygeo.boundaries",
-    "NestingRule": "localitygeo.boundaries",
-    "Checks": "localitygeo.boundaries",
+    "read_layer": "localitygeo.io.layers",
+    "working_crs": "localitygeo.geometry.crs",
+    "read_boundaries": "localitygeo.io.manifest",
+    "BoundarySet": "localitygeo.model.boundary_set",
+    "NestingRule": "localitygeo.model.boundary_set",
+    "Checks": "localitygeo.model.boundary_set",
     # validate
-    "validate": "localitygeo.validate",
-    "ValidationReport": "localitygeo.report",
-    "best_fit": "localitygeo.nesting",
-    "judge_nesting": "localitygeo.judgement",
-    "NestingJudgement": "localitygeo.judgement",
-    "overlap_table": "localitygeo.overlay",
-    "set_overlap_table": "localitygeo.overlay",
-    "OverlapTable": "localitygeo.overlay",
-    "OverlapCache": "localitygeo.overlay",
-    "find_gaps": "localitygeo.coverage",
-    "find_overlaps": "localitygeo.coverage",
+    "validate": "localitygeo.validation.checks",
+    "ValidationReport": "localitygeo.validation.report",
+    "best_fit": "localitygeo.geometry.fitting",
+    "judge_nesting": "localitygeo.validation.judgement",
+    "NestingJudgement": "localitygeo.validation.judgement",
+    "overlap_table": "localitygeo.geometry.overlay",
+    "set_overlap_table": "localitygeo.geometry.overlay",
+    "OverlapTable": "localitygeo.geometry.overlay",
+    "OverlapCache": "localitygeo.geometry.overlap_cache",
+    "find_gaps": "localitygeo.geometry.coverage",
+    "find_overlaps": "localitygeo.geometry.coverage",
     # change
-    "realign": "localitygeo.realign",
-    "apply": "localitygeo.change",
-    "write_boundaries": "localitygeo.export",
-    "Proposal": "localitygeo.proposal",
-    "Operation": "localitygeo.proposal",
-    "read_proposal": "localitygeo.proposal",
-    "impact": "localitygeo.impact",
-    "Impact": "localitygeo.impact",
-    "apply_moves": "localitygeo.realign",
-    "diff": "localitygeo.realign",
-    "Diff": "localitygeo.realign",
+    "realign": "localitygeo.changes.realignment",
+    "apply": "localitygeo.changes.operations",
+    "write_boundaries": "localitygeo.io.export",
+    "Proposal": "localitygeo.changes.proposal",
+    "Operation": "localitygeo.changes.proposal",
+    "read_proposal": "localitygeo.changes.proposal",
+    "impact": "localitygeo.changes.assessment",
+    "Impact": "localitygeo.changes.assessment",
+    "apply_moves": "localitygeo.changes.differences",
+    "diff": "localitygeo.changes.differences",
+    "Diff": "localitygeo.changes.differences",
     # aggregate
-    "read_indicators": "localitygeo.indicators",
-    "aggregate": "localitygeo.aggregate",
-    "imd_summary": "localitygeo.imd",
-    "compare": "localitygeo.compare",
-    "theil_decomposition": "localitygeo.inequality",
-    "inequality": "localitygeo.inequality",
+    "read_indicators": "localitygeo.io.tables",
+    "aggregate": "localitygeo.aggregation.transfer",
+    "imd_summary": "localitygeo.aggregation.imd",
+    "compare": "localitygeo.aggregation.comparison",
+    "theil_decomposition": "localitygeo.aggregation.inequality",
+    "inequality": "localitygeo.aggregation.inequality",
     # write
-    "write_csv": "localitygeo.safecsv",
+    "write_csv": "localitygeo.io.safecsv",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
 
-# Functions that share their module's name (validate in validate.py...). When
-# Python imports such a submodule it sets it as an attribute of the package,
-# which would hide the function: ``lg.validate`` would become a module. The
-# package's class keeps those attributes for the functions.
-_SHADOWED = frozenset(n for n, m in _LAZY.items() if m == f"{__name__}.{n}" and n != "inequality")
-
-
-class _Package(types.ModuleType):
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _SHADOWED and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+# Old flat module paths (localitygeo.boundaries...) warn and still work for one release.
+_deprecation.install()
 
 
 def __getattr__(name: str) -> Any:

@@ -16,8 +16,8 @@ import geopandas as gpd
 import pytest
 
 import localitygeo as lg
-from localitygeo.example import write_example_city
-from localitygeo.safecsv import write_csv
+from localitygeo.io.example_files import write_example_city
+from localitygeo.io.safecsv import write_csv
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +100,7 @@ def hostile_set(
     ``code`` and ``name`` rewrite every unit's code and name; ``keys`` are the
     two layers' keys in the manifest (written with the project's TOML writer).
     """
-    from localitygeo import _toml
+    from localitygeo.io import toml_write as _toml
 
     folder.mkdir(parents=True)
     lines = [f"name = {_toml.value(set_name)}", 'crs = "EPSG:27700"']

@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localitygeo.safecsv import FORMULA_TRIGGERS, escape_formula, unescape_formula, write_csv
+from localitygeo.io.safecsv import FORMULA_TRIGGERS, escape_formula, unescape_formula, write_csv
 
 from .harness import FORMULAS, run_cli
 from .set_fixtures import _city_master, city_set, hostile_set

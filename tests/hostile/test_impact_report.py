@@ -15,7 +15,7 @@ import json
 import pytest
 
 import localitygeo as lg
-from localitygeo.impact_report import render_impact
+from localitygeo.changes.report import render_impact
 from localitygeo.maps.page import page_data
 from tests.hostile.sets import everything, example_city
 from tests.hostile.test_markdown import RENDERERS, _Html, shown

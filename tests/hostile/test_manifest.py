@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from localitygeo import read_boundaries, read_layer, read_proposal
-from localitygeo.boundaries import BoundarySet
 from localitygeo.errors import CRSError, ManifestError, ProposalError
-from localitygeo.nesting import best_fit
+from localitygeo.geometry.fitting import best_fit
+from localitygeo.model.boundary_set import BoundarySet
 
 from .harness import run_cli
 from .inputs import EXAMPLE, example_copy

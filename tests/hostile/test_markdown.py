@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from localitygeo.impact_report import md_text
+from localitygeo.changes.report import md_text
 from tests.hostile.harness import FORMULAS, MARKDOWN, hostile_texts
 
 # What md_text promises about whitespace: line breaks and control characters

@@ -14,7 +14,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "localitygeo"
 PY = sorted(SRC.rglob("*.py"))
-TEMPLATES = sorted((SRC / "templates").glob("*"))
+TEMPLATES = sorted((SRC / "changes" / "templates").glob("*"))
 
 
 def _lines(pattern: str, files: list[Path]) -> list[str]:
@@ -60,10 +60,10 @@ def test_branca_is_used_only_by_the_page_module():
 
 
 def test_every_jinja_environment_escapes_its_output():
-    text = (SRC / "impact_report.py").read_text(encoding="utf-8")
+    text = (SRC / "changes" / "report.py").read_text(encoding="utf-8")
     envs = re.findall(r"jinja2\.Environment\((.*?)\n\s*\)", text, flags=re.DOTALL)
     assert len(envs) == 2  # HTML and Markdown
     for env in envs:
         assert "autoescape=True" in env or "finalize=md_text" in env, env
-    others = [h for h in _lines(r"jinja2\.Environment\(", PY) if "impact_report" not in h]
+    others = [h for h in _lines(r"jinja2\.Environment\(", PY) if "changes/report.py" not in h]
     assert not others, others

@@ -22,8 +22,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from localitygeo.errors import DataError
-from localitygeo.indicators import read_indicators
-from localitygeo.numbers import EXACT_LIMIT, looks_numeric, parse_numbers
+from localitygeo.io.numbers import EXACT_LIMIT, looks_numeric, parse_numbers
+from localitygeo.io.tables import read_indicators
 
 from .harness import run_cli
 from .inputs import (

@@ -246,7 +246,7 @@ def test_plymouth_aggregate_onto_its_data_through_a_link(plymouth_set, plymouth,
 
 
 def test_an_input_folder_guards_what_is_already_in_it(tmp_path):
-    from localitygeo._outputs import check_outputs
+    from localitygeo.io.outputs import check_outputs
 
     gdb = tmp_path / "wards.gdb"  # a File Geodatabase is a folder
     gdb.mkdir()
@@ -259,7 +259,7 @@ def test_an_input_folder_guards_what_is_already_in_it(tmp_path):
 
 
 def test_a_geopackage_journal_belongs_to_its_file(tmp_path):
-    from localitygeo._outputs import check_outputs
+    from localitygeo.io.outputs import check_outputs
 
     gpkg = tmp_path / "wards.gpkg"
     gpkg.write_bytes(b"")
@@ -270,7 +270,7 @@ def test_a_geopackage_journal_belongs_to_its_file(tmp_path):
 
 
 def test_output_folders_and_their_parents(tmp_path):
-    from localitygeo._outputs import check_outputs
+    from localitygeo.io.outputs import check_outputs
 
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
@@ -284,7 +284,7 @@ def test_output_folders_and_their_parents(tmp_path):
 
 
 def test_an_in_memory_set_has_no_files_to_guard(tmp_path):
-    from localitygeo._outputs import check_outputs
+    from localitygeo.io.outputs import check_outputs
 
     from ..helpers import grid_layer
 

@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import localitygeo as lg
-from localitygeo import _toml
+from localitygeo.changes.proposal import Proposal, read_proposal
 from localitygeo.errors import OutputError
-from localitygeo.formats import junit_unescape, render
-from localitygeo.proposal import Proposal, read_proposal
-from localitygeo.report import Issue, ValidationReport
+from localitygeo.io import toml_write as _toml
+from localitygeo.validation.renderers import junit_unescape, render
+from localitygeo.validation.report import Issue, ValidationReport
 
 from ..helpers import dissolve_by, grid_layer
 from .harness import ANSI, QUOTES, TEMPLATE, run_cli
@@ -181,7 +181,7 @@ def test_junit_and_json_read_back_exactly(source, issues):
 
 @given(texts)
 def test_junit_unescape_undoes_the_escape_of_any_text(text):
-    from localitygeo.formats import _xml_safe
+    from localitygeo.validation.renderers import _xml_safe
 
     assert junit_unescape(_xml_safe(text)) == text
 

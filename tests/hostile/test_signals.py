@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from localitygeo import _atomic
 from localitygeo.cli._progress import LINE
+from localitygeo.io import atomic as _atomic
 
 from .harness import EXE, listing, snapshot
 from .set_fixtures import _city_master, _plymouth_lookup, city_set, plymouth_files, plymouth_set

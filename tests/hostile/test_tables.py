@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from localitygeo.errors import InputError
-from localitygeo.indicators import read_indicators
+from localitygeo.io.tables import read_indicators
 
 from .inputs import aggregate_cli, indicator_csv, small_set
 

@@ -13,8 +13,8 @@ import sys
 from hypothesis import given
 from hypothesis import strategies as st
 
-from localitygeo import _terminal
 from localitygeo.cli._progress import progress_callbacks
+from localitygeo.io import terminal as _terminal
 
 from .harness import ANSI, has_control, run_cli
 from .set_fixtures import _city_master, city_set, hostile_set

@@ -42,8 +42,8 @@ def test_command_line_bytes_that_are_not_utf8_are_one_line_and_write_nothing(tmp
 
 
 def test_toml_refuses_lone_surrogates_with_a_project_error():
-    from localitygeo import _toml
     from localitygeo.errors import OutputError
+    from localitygeo.io import toml_write as _toml
 
     with pytest.raises(OutputError, match="not valid Unicode"):
         _toml.string("name \ud800")

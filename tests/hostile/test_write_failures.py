@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 import localitygeo as lg
-from localitygeo import _atomic
 from localitygeo.errors import OutputError
+from localitygeo.io import atomic as _atomic
 
 from .harness import listing, run_cli
 from .set_fixtures import _city_master, city_set

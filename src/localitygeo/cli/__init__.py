@@ -67,13 +67,13 @@ class _LazyGroup(click.Group):
     "the end. LOCALITYGEO_PROFILE=1 does the same.",
 )
 @click.pass_context
-def cli(ctx: click.Context, profile: bool) -> None:
+def commands(ctx: click.Context, profile: bool) -> None:
     """Local-government geography: validate, change, aggregate and map boundaries.
 
     Exit codes: 0 success, 1 validation found errors, 2 could not run. Long runs print
     one line per stage on stderr (LOCALITYGEO_PROGRESS=0 turns that off).
     """
-    from localitygeo._profile import Profile, enabled_by_env
+    from localitygeo.profiling import Profile, enabled_by_env
 
     if profile or enabled_by_env():
         prof = Profile(started=_STARTED).__enter__()
@@ -98,15 +98,15 @@ def main(argv: list[str] | None = None) -> Any:
     int
         The exit code.
     """
-    from localitygeo._terminal import clean
     from localitygeo.cli._echo import warnings_as_lines
     from localitygeo.cli._signals import run_interruptible
     from localitygeo.errors import LocalityGeoError
+    from localitygeo.io.terminal import clean
 
     try:
         with warnings_as_lines():
             rv = run_interruptible(
-                lambda: cli.main(args=argv, prog_name="localitygeo", standalone_mode=False)
+                lambda: commands.main(args=argv, prog_name="localitygeo", standalone_mode=False)
             )
     except LocalityGeoError as exc:
         click.echo(f"localitygeo: error: {clean(exc)}", err=True)
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> Any:
         click.echo(f"localitygeo: error: {clean(exc.format_message())}", err=True)
         return 2 if exc.exit_code == 1 else exc.exit_code
     except UnicodeError as exc:  # text that is not UTF-8 reaching stdout or a writer
-        from localitygeo._atomic import not_unicode
+        from localitygeo.io.atomic import not_unicode
 
         click.echo(f"localitygeo: error: {not_unicode(exc)}", err=True)
         return 2
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> Any:
 
 def _usage_line(exc: click.UsageError) -> str:
     """One line for a usage error: the message and where help is."""
-    from localitygeo._terminal import clean
+    from localitygeo.io.terminal import clean
 
     message = clean(" ".join(exc.format_message().split()))
     ctx = exc.ctx
@@ -157,10 +157,10 @@ def reference_markdown() -> str:
     str
         One section per command with its usage and full help text.
     """
-    ctx = click.Context(cli, info_name="localitygeo")
-    parts = ["## localitygeo", "", "```text", cli.get_help(ctx), "```", ""]
-    for name in cli.list_commands(ctx):
-        cmd = cli.get_command(ctx, name)
+    ctx = click.Context(commands, info_name="localitygeo")
+    parts = ["## localitygeo", "", "```text", commands.get_help(ctx), "```", ""]
+    for name in commands.list_commands(ctx):
+        cmd = commands.get_command(ctx, name)
         if cmd is None:  # pragma: no cover - list and get come from one table
             continue
         sub = click.Context(cmd, info_name=name, parent=ctx)

@@ -9,7 +9,7 @@ from typing import TextIO
 
 import click
 
-from localitygeo._terminal import clean
+from localitygeo.io.terminal import clean
 
 __all__ = ["say", "warnings_as_lines"]
 

@@ -55,7 +55,7 @@ def _bar() -> Iterator[tuple[Callable[[str], None], Callable[[int, int], None]]]
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from localitygeo._terminal import clean
+    from localitygeo.io.terminal import clean
 
     console = Console(stderr=True)
     with Progress(
@@ -81,7 +81,7 @@ def _lines() -> Iterator[tuple[Callable[[str], None], Callable[[int, int], None]
     from rich.console import Console
     from rich.text import Text
 
-    from localitygeo._terminal import clean
+    from localitygeo.io.terminal import clean
 
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     start = time.monotonic()

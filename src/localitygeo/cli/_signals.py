@@ -4,7 +4,7 @@ Python runs signal handlers only in the main thread, between bytecodes: while
 that thread is inside a long GEOS or numpy call a Ctrl-C waits for minutes.
 So :func:`run_interruptible` runs the command in a worker thread and keeps
 the main thread in a wait that a signal interrupts at once. The handler
-removes every temporary output (:func:`localitygeo._atomic.abort`, which
+removes every temporary output (:func:`localitygeo.io.atomic.abort`, which
 also stops any later move into place), prints one line and ends the process
 with 130 (SIGINT) or 143 (SIGTERM), the shell's ``128 + signal number``.
 """
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import TypeVar
 
-from localitygeo import _atomic
+from localitygeo.io import atomic as _atomic
 
 __all__ = ["SIGNALS", "run_interruptible"]
 

@@ -89,20 +89,20 @@ def aggregate(
     suffix = output.suffix.lower() if output is not None else ".csv"
     if suffix not in _SUFFIXES:
         raise click.UsageError(f"cannot write '{output}': use .csv, .gpkg, .geojson or .parquet")
-    from localitygeo._outputs import check_outputs
+    from localitygeo.io.outputs import check_outputs
 
     check_outputs({"-o": output}, files={"--data": data_path}, sets=[path])
     import warnings
 
-    from localitygeo._atomic import atomic_path
-    from localitygeo.aggregate import aggregate as run
-    from localitygeo.boundaries import read_boundaries
+    from localitygeo.aggregation.transfer import aggregate as run
     from localitygeo.cli._echo import say
     from localitygeo.cli._progress import progress_callbacks
     from localitygeo.errors import LocalityGeoWarning
-    from localitygeo.indicators import read_indicators
-    from localitygeo.overlay import known_overlap_table
-    from localitygeo.safecsv import write_csv
+    from localitygeo.geometry.overlay import known_overlap_table
+    from localitygeo.io.atomic import atomic_path
+    from localitygeo.io.manifest import read_boundaries
+    from localitygeo.io.safecsv import write_csv
+    from localitygeo.io.tables import read_indicators
 
     columns = list(dict.fromkeys([*extensive, *intensive, *([weight] if weight else [])]))
     with progress_callbacks() as (step, _fraction), warnings.catch_warnings(record=True) as seen:

@@ -26,7 +26,7 @@ def apply_command(path: Path, proposal_path: Path, output: Path, overwrite: bool
     The input files are never modified; the output folder appears whole or
     not at all, and `localitygeo validate` reads it like any other set.
     """
-    from localitygeo._outputs import check_outputs
+    from localitygeo.io.outputs import check_outputs
 
     check_outputs(
         {"-o": output},
@@ -36,11 +36,11 @@ def apply_command(path: Path, proposal_path: Path, output: Path, overwrite: bool
         replace=overwrite,
     )
 
-    from localitygeo.boundaries import read_boundaries
-    from localitygeo.change import apply
+    from localitygeo.changes.operations import apply
+    from localitygeo.changes.proposal import read_proposal
     from localitygeo.cli._echo import say
-    from localitygeo.export import write_boundaries
-    from localitygeo.proposal import read_proposal
+    from localitygeo.io.export import write_boundaries
+    from localitygeo.io.manifest import read_boundaries
 
     proposal = read_proposal(proposal_path)
     after = apply(read_boundaries(path), proposal)

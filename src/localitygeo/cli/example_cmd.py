@@ -19,7 +19,7 @@ def example(folder: Path, seed: int) -> int:
 
     The files are deterministic: the same seed writes byte-identical files.
     """
-    from localitygeo.example import write_example_city
+    from localitygeo.io.example_files import write_example_city
 
     manifest = write_example_city(folder, seed=seed)
     click.echo(f"wrote {manifest}")

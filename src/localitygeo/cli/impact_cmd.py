@@ -10,7 +10,7 @@ import click
 from localitygeo.cli._options import attribution_option, proposal_option
 
 if TYPE_CHECKING:
-    from localitygeo.boundaries import BoundarySet
+    from localitygeo.model.boundary_set import BoundarySet
 
 _FORMATS = ("html", "md", "json", "pdf")
 
@@ -91,7 +91,7 @@ def impact(
     after, and the blocks that move. Several -o (or --formats) write several
     formats from one computation.
     """
-    from localitygeo._outputs import check_outputs
+    from localitygeo.io.outputs import check_outputs
 
     targets = _targets(outputs, fmt, formats)
     named: dict[str, Path] = {}
@@ -100,17 +100,17 @@ def impact(
         named[key + (" (again)" if key in named else "")] = out
     check_outputs(named, files={"--proposal": proposal_path}, sets=[path])
     if any(f == "pdf" for _, f in targets):
-        from localitygeo._pdf import find_chromium, missing_error
+        from localitygeo.io.pdf import find_chromium, missing_error
 
         if find_chromium() is None:  # say so before minutes of work
             raise missing_error(next(p for p, f in targets if f == "pdf"))
 
-    from localitygeo.boundaries import read_boundaries
-    from localitygeo.change import apply
+    from localitygeo.changes.assessment import impact as measure
+    from localitygeo.changes.operations import apply
+    from localitygeo.changes.proposal import read_proposal
+    from localitygeo.changes.report import write_impacts
     from localitygeo.cli._echo import say
-    from localitygeo.impact import impact as measure
-    from localitygeo.impact_report import write_impacts
-    from localitygeo.proposal import read_proposal
+    from localitygeo.io.manifest import read_boundaries
 
     proposal = read_proposal(proposal_path)
     before = read_boundaries(path)
@@ -146,7 +146,7 @@ def _targets(
     outputs: tuple[Path, ...], fmt: str | None, formats: str | None
 ) -> list[tuple[Path, str]]:
     """Return each file to write with its format, from -o, --format and --formats."""
-    from localitygeo.impact_report import FORMATS, format_of
+    from localitygeo.changes.report import FORMATS, format_of
 
     if formats is not None:
         chosen = [f.strip().lower() for f in formats.split(",") if f.strip()]
@@ -174,9 +174,9 @@ def _targets(
 
 def _change_map_html(before: BoundarySet, after: BoundarySet, layer: str, attribution: str) -> str:
     """Return the before/after map of ``layer`` as one HTML page with Leaflet embedded."""
+    from localitygeo.changes.differences import diff
     from localitygeo.maps import render_html
     from localitygeo.maps.change import change_map, fixed_parent
-    from localitygeo.realign import diff
 
     m = change_map(
         before,

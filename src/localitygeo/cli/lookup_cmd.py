@@ -45,19 +45,19 @@ def lookup(
     Writes CSV with columns child_code, parent_code, share, runner_up_code,
     runner_up_share, outside_share, n_parents.
     """
-    from localitygeo._outputs import check_outputs
+    from localitygeo.io.outputs import check_outputs
 
     check_outputs({"-o": output}, files={"CHILD": child, "PARENT": parent})
 
-    from localitygeo._profile import stage
+    from localitygeo.profiling import stage
 
     with stage("import geopandas and the engine"):
         from localitygeo.cli._echo import say
         from localitygeo.cli._progress import progress_callbacks
-        from localitygeo.crs import working_crs
-        from localitygeo.io import read_layer
-        from localitygeo.nesting import best_fit
-        from localitygeo.safecsv import write_csv
+        from localitygeo.geometry.crs import working_crs
+        from localitygeo.geometry.fitting import best_fit
+        from localitygeo.io.layers import read_layer
+        from localitygeo.io.safecsv import write_csv
 
     with progress_callbacks() as (step, fraction):
         step("reading layers")

@@ -10,7 +10,7 @@ import click
 from localitygeo.cli._options import attribution_option
 
 if TYPE_CHECKING:
-    from localitygeo.boundaries import BoundarySet
+    from localitygeo.model.boundary_set import BoundarySet
 
 
 @click.command(name="map")
@@ -121,12 +121,12 @@ def map_command(
     output: Path,
 ) -> int:
     """Write an interactive map of the boundary set at PATH to one HTML file."""
-    from localitygeo._outputs import check_outputs
+    from localitygeo.io.outputs import check_outputs
 
     check_outputs({"-o": output}, files={"--proposal": proposal_path}, sets=[path])
 
-    from localitygeo.boundaries import read_boundaries
     from localitygeo.cli._echo import say
+    from localitygeo.io.manifest import read_boundaries
     from localitygeo.maps import save
 
     bset = read_boundaries(path)
@@ -167,11 +167,11 @@ def _change(
     attribution: str,
     tiles: str,
 ) -> Any:
-    from localitygeo.change import apply
+    from localitygeo.changes.differences import diff
+    from localitygeo.changes.operations import apply
+    from localitygeo.changes.proposal import read_proposal
     from localitygeo.cli._echo import say
     from localitygeo.maps.change import change_map, fixed_parent
-    from localitygeo.proposal import read_proposal
-    from localitygeo.realign import diff
 
     after = apply(bset, read_proposal(proposal_path))
     d = diff(bset, after, layer)
@@ -196,7 +196,7 @@ def _choropleth(
     weight: str | None,
     look: dict[str, Any],
 ) -> Any:
-    from localitygeo.aggregate import aggregate
+    from localitygeo.aggregation.transfer import aggregate
     from localitygeo.errors import ColumnError, DataError
     from localitygeo.maps import locality_map
 

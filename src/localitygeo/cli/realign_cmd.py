@@ -58,14 +58,14 @@ def realign(
     reason; its description says what moves and the balance before and after.
     Review or edit it, then run `localitygeo impact` or `localitygeo apply`.
     """
-    from localitygeo._outputs import check_outputs
+    from localitygeo.io.outputs import check_outputs
 
     check_outputs({"-o": output}, sets=[path])
 
-    from localitygeo._atomic import write_text_atomic
-    from localitygeo.boundaries import read_boundaries
+    from localitygeo.changes.realignment import realign as propose
     from localitygeo.cli._echo import say
-    from localitygeo.realign import realign as propose
+    from localitygeo.io.atomic import write_text_atomic
+    from localitygeo.io.manifest import read_boundaries
 
     bset = read_boundaries(path)
     proposal = propose(bset, layer, to, blocks, population=population, min_new=min_new, keep=keep)

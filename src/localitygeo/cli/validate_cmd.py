@@ -94,19 +94,19 @@ def validate(
     between layers. Exit 0 when no errors are found, 1 when errors are found,
     2 when a set cannot be read.
     """
-    from localitygeo._outputs import check_outputs
+    from localitygeo.io.outputs import check_outputs
 
     sets, loose = resolve_sets(paths)
     if (output or junit) and len(sets) > 1:
         raise click.UsageError("-o and --junit take one boundary set at a time")
     if output or junit:
         check_outputs({"-o": output, "--junit": junit}, sets=sets)
-    from localitygeo._atomic import write_text_atomic
-    from localitygeo.boundaries import read_boundaries
     from localitygeo.cli._echo import say
     from localitygeo.cli._progress import progress_callbacks
-    from localitygeo.formats import render
-    from localitygeo.validate import validate as run
+    from localitygeo.io.atomic import write_text_atomic
+    from localitygeo.io.manifest import read_boundaries
+    from localitygeo.validation.checks import validate as run
+    from localitygeo.validation.renderers import render
 
     for p in loose:
         say(f"note: {p} belongs to no boundary set; skipped", err=True)

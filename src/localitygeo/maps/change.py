@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from localitygeo._impact_words import nouns
-from localitygeo.boundaries import BoundarySet
+from localitygeo.changes.differences import Diff
+from localitygeo.changes.wording import nouns
 from localitygeo.maps.locality import DEFAULT_ATTRIBUTION, _fmt, _rows
 from localitygeo.maps.page import PageData, add_background, feature_collection, outline_layer
 from localitygeo.maps.publish import outline_edges, simplify_coverage, to_web
-from localitygeo.realign import Diff
+from localitygeo.model.boundary_set import BoundarySet
 
 __all__ = ["MOVED_COLOUR", "UNIT_COLOURS", "change_map", "unit_colours"]
 

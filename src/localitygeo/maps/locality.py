@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from localitygeo.boundaries import BoundarySet
 from localitygeo.errors import ColumnError, DataError, ManifestError
-from localitygeo.indicators import HigherIs, check_higher_is, indicator_info, recognised_direction
+from localitygeo.io.numbers import layer_numbers
+from localitygeo.io.tables import HigherIs, check_higher_is, indicator_info, recognised_direction
 from localitygeo.maps.arcs import build_topology
 from localitygeo.maps.page import PageData, add_background
 from localitygeo.maps.publish import WEB_CRS
@@ -24,7 +24,7 @@ from localitygeo.maps.scale import (
     readable,
 )
 from localitygeo.maps.scale import palette as colours_of
-from localitygeo.numbers import layer_numbers
+from localitygeo.model.boundary_set import BoundarySet
 
 __all__ = ["SCHEMES", "locality_map", "neighbour_colours"]
 
@@ -221,7 +221,7 @@ def locality_map(
         Whether higher values are worse or better; the worse end is drawn
         darkest. By default, as ``data``'s ``attrs`` or the layer's
         ``indicators`` in the manifest say, else as
-        :func:`localitygeo.indicators.recognised_direction` recognises
+        :func:`localitygeo.io.tables.recognised_direction` recognises
         (deprivation ranks and deciles: lower is worse); else higher values
         are drawn darker and the legend makes no claim.
     palette : str, default "OrRd"

@@ -203,7 +203,7 @@ def layer_geometries(doc: dict[str, Any], layer: dict[str, Any]) -> list[Any]:
             None if f["geometry"] is None else shapely.from_geojson(json.dumps(f["geometry"]))
             for f in layer["geojson"]["features"]
         ]
-    from localitygeo.maps.arcs import decode
+    from localitygeo.maps.arc_codec import decode
 
     return decode(doc["arcs"], layer)
 

@@ -14,9 +14,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from localitygeo._atomic import write_text_atomic
-from localitygeo.crs import ensure_projected
 from localitygeo.errors import InputError, warn
+from localitygeo.geometry.crs import ensure_projected
+from localitygeo.io.atomic import write_text_atomic
 
 __all__ = [
     "ASSETS",

@@ -1,0 +1,197 @@
+"""Differences between two boundary sets, and applying block moves to a set.
+
+:func:`diff` says which blocks of a layer changed unit between two sets (a
+:class:`Diff`); :func:`apply_moves` applies a table of such moves to a set;
+both work on any two sets whose layer is built from the same blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from localitygeo.changes.planning import (
+    distinct,
+)
+from localitygeo.errors import ManifestError
+from localitygeo.io.numbers import parse_numbers
+from localitygeo.model import blocks as _blocks
+from localitygeo.model.boundary_set import BoundarySet
+
+__all__ = ["Diff", "apply_moves", "block_assignment", "diff"]
+
+
+@dataclass(frozen=True)
+class Diff:
+    """What a change did to one layer: the result of :func:`diff`.
+
+    It unpacks as ``moved, units = diff(...)``.
+
+    Attributes
+    ----------
+    moved : pandas.DataFrame
+        One row per block whose unit changed: ``block``, ``from_unit``,
+        ``to_unit``, ``population`` and ``area_m2``.
+    units : pandas.DataFrame
+        Per unit (index ``unit``): population and area before and after, the
+        absolute and percentage change and ``status``.
+    layer : str
+        The layer compared.
+    blocks : str
+        The layer of blocks it is built from.
+    """
+
+    moved: pd.DataFrame
+    units: pd.DataFrame
+    layer: str
+    blocks: str
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        """Unpack as ``moved, units``."""
+        return iter((self.moved, self.units))
+
+
+def block_assignment(bset: BoundarySet, blocks: str, layer: str) -> pd.Series:
+    """Return the unit of ``layer`` each block belongs to (index: block code).
+
+    Uses the blocks layer's column named ``layer`` when it has one (a lookup
+    kept with the blocks), otherwise each block's best-fit unit by area.
+    """
+    return _blocks.block_assignment(bset[blocks], bset[layer], layer)
+
+
+def _blocks_layer(layer: str, blocks: str | None, *sets: BoundarySet) -> str:
+    """Return ``blocks``, or the layer that ``layer`` is built from in the first set that says."""
+    if blocks is not None:
+        return blocks
+    for bset in sets:
+        if layer in bset.built_from:
+            return bset.built_from[layer]
+    raise ManifestError(
+        f"layer '{layer}' is not built from blocks: pass blocks=, or declare "
+        f'blocks = "<finer layer>" in its manifest table',
+        path=sets[0].path,
+        layer=layer,
+    )
+
+
+def apply_moves(bset: BoundarySet, layer: str, blocks: str, moves: pd.DataFrame) -> BoundarySet:
+    """Return a new set whose ``layer`` is rebuilt from its blocks after ``moves``.
+
+    A lower-level companion of :func:`localitygeo.apply` for a table of moves
+    (``block``, ``to_unit``, ``parent``) such as ``realign(...).moves``. Unit
+    geometry is the union of its blocks, so neighbours share edges exactly.
+    New units (codes absent before) take the attributes of the unit their
+    first block leaves (its locality, say), a distinct name after the parent
+    in ``moves``, and ``new = True``; other units keep their attributes and
+    order, so layers built from ``layer`` still find their column. Only
+    ``layer`` and ``blocks`` change; use :func:`localitygeo.apply` to rebuild
+    the layers built from ``layer`` too. The input set is not modified.
+    """
+    assignment = block_assignment(bset, blocks, layer).copy()
+    assignment.loc[moves["block"].to_numpy()] = moves["to_unit"].to_numpy()
+    frame = bset[layer]
+    attrs = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
+    if "new" not in attrs.columns:
+        attrs["new"] = False
+    used = set(assignment)
+    kept = attrs.loc[attrs["code"].isin(used)]
+    fresh = [c for c in pd.unique(moves["to_unit"]) if c not in set(attrs["code"])]
+    first = moves.drop_duplicates("to_unit").set_index("to_unit")
+    names = set(attrs["name"].dropna().astype(str)) if "name" in attrs else set()
+    rows = []
+    for code in fresh:
+        like = attrs.loc[attrs["code"] == first.loc[code, "from_unit"]].iloc[[0]].copy()
+        like["code"] = code
+        like["name"] = distinct(f"New {layer} in {first.loc[code, 'parent']}", names, " ")
+        like["new"] = True
+        rows.append(like)
+    units = pd.concat([kept, *rows], ignore_index=True)
+    assigned = bset[blocks].assign(**{layer: assignment.reindex(bset[blocks]["code"]).to_numpy()})
+    out = _blocks.build_from_blocks(assigned, layer, units, layer=layer, source=bset.source)
+    blocks_layer = bset[blocks].copy()
+    if layer in blocks_layer.columns:
+        blocks_layer[layer] = assignment.reindex(blocks_layer["code"]).to_numpy()
+    return bset.with_layers(**{layer: out, blocks: blocks_layer})
+
+
+def diff(
+    before: BoundarySet,
+    after: BoundarySet,
+    layer: str,
+    blocks: str | None = None,
+    population: str = "population",
+) -> Diff:
+    """Compare a layer before and after a change.
+
+    Parameters
+    ----------
+    before, after : BoundarySet
+        The set before and after (for instance from :func:`localitygeo.apply`).
+    layer : str
+        The layer to compare.
+    blocks : str, optional
+        Its blocks (default: the layer it is built from in ``after``, else in
+        ``before``).
+    population : str, default "population"
+        Column of the blocks counted as population (NaN when absent: unknown,
+        not zero).
+
+    Returns
+    -------
+    Diff
+        ``(moved, units, layer, blocks)``: the blocks whose unit changed (``block``,
+        ``from_unit``, ``to_unit``, ``population``, ``area_m2``) and, per
+        unit, population and area before and after with absolute and
+        percentage change and ``status`` (``"new"``, ``"removed"``,
+        ``"changed"`` or ``"unchanged"``).
+    """
+    blocks = _blocks_layer(layer, blocks, after, before)
+    a = block_assignment(before, blocks, layer)
+    b = block_assignment(after, blocks, layer).reindex(a.index)
+    blk = before[blocks].set_index("code").loc[a.index]
+    pop = (
+        parse_numbers(blk[population], population, layer=blocks, path=before.path).fillna(0)
+        if population in blk.columns
+        else pd.Series(np.nan, index=a.index)
+    )
+    area = blk.geometry.area
+    moved_mask = (a != b).to_numpy()
+    moved = pd.DataFrame(
+        {
+            "block": a.index[moved_mask],
+            "from_unit": a[moved_mask].to_numpy(),
+            "to_unit": b[moved_mask].to_numpy(),
+            "population": pop[moved_mask].to_numpy(),
+            "area_m2": area[moved_mask].to_numpy(),
+        }
+    )
+    pb = pop.groupby(a).sum(min_count=1).rename("population_before")
+    pa = pop.groupby(b).sum(min_count=1).rename("population_after")
+    ab = area.groupby(a).sum().rename("area_before")
+    aa = area.groupby(b).sum().rename("area_after")
+    units = pd.concat([pb, pa, ab, aa], axis=1)
+    known = population in blk.columns
+    units = units.fillna({c: 0.0 for c in units.columns if known or c.startswith("area")})
+    units["population_change"] = units["population_after"] - units["population_before"]
+    units["population_change_pct"] = np.where(
+        units["population_before"] > 0,
+        100
+        * units["population_change"]
+        / units["population_before"].where(units["population_before"] > 0, 1),
+        np.nan,
+    )
+    units["status"] = np.select(
+        [
+            units["area_before"] == 0,
+            units["area_after"] == 0,
+            units.index.isin(set(moved["from_unit"]) | set(moved["to_unit"])),
+        ],
+        ["new", "removed", "changed"],
+        "unchanged",
+    )
+    units.index.name = "unit"
+    return Diff(moved, units, layer, blocks)

@@ -1,0 +1,9 @@
+"""The model: a boundary set (layers, nesting rules, checks) and the blocks layers are built from.
+
+Modules
+-------
+boundary_set
+    :class:`BoundarySet`, :class:`NestingRule`, :class:`Checks`.
+blocks
+    Layers built from blocks (output areas, LSOAs) through a lookup.
+"""
