@@ -25,13 +25,23 @@ def test_notebook_is_stripped(path):
             assert cell.execution_count is None
 
 
+@pytest.mark.parametrize("where", ["root", "folder"])
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path, shared_data, tmp_path, monkeypatch):
-    monkeypatch.setenv("LOCALITYGEO_DATA", str(shared_data))
+def test_notebook_runs(path, where, shared_data, tmp_path, monkeypatch):
+    # From the repository root (as CI and nbmake run them) and from notebooks/
+    # (as someone who opens Jupyter there does): each notebook finds the root.
+    cwd = REPO if where == "root" else REPO / "notebooks"
+    if (
+        where == "folder"
+        and Path(shared_data).resolve() == (REPO.parent / "shared" / "data").resolve()
+    ):
+        monkeypatch.delenv("LOCALITYGEO_DATA", raising=False)  # the notebook's own default
+    else:
+        monkeypatch.setenv("LOCALITYGEO_DATA", str(shared_data))
     monkeypatch.setenv("LOCALITYGEO_OUT", str(tmp_path))
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
     )
     client.execute()
     errors = [
