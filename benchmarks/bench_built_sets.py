@@ -55,9 +55,9 @@ RULES = [
 def write_sets(council: str, folder: Path) -> tuple[Path, Path]:
     """Write the set once; return the manifests that build and that read the layers."""
     src = DATA / "councils" / council
-    lsoa = lg.read_layer(src / "lsoa_2011.geojson", "LSOA11CD", "LSOA11NM").to_crs(27700)
-    msoa = lg.read_layer(src / "msoa_2011.geojson", "MSOA11CD", "MSOA11NM").to_crs(27700)
-    ward = lg.read_layer(src / "wards_2013.geojson", "WD13CD", "WD13NM").to_crs(27700)
+    lsoa = lg.read_layer(src / "lsoa_2011.geojson", "LSOA11CD", name="LSOA11NM").to_crs(27700)
+    msoa = lg.read_layer(src / "msoa_2011.geojson", "MSOA11CD", name="MSOA11NM").to_crs(27700)
+    ward = lg.read_layer(src / "wards_2013.geojson", "WD13CD", name="WD13NM").to_crs(27700)
     lsoa["neighbourhood"] = msoa.set_index("name")["code"].reindex(lsoa["name"].str[:-1]).values
     order = np.argsort(msoa["name"].to_numpy())
     msoa.loc[msoa.index[order], "locality"] = [f"L{k // 4}" for k in range(len(msoa))]

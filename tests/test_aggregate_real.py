@@ -37,17 +37,17 @@ def read_published(path: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def lsoas(plymouth: Path) -> gpd.GeoDataFrame:
-    return read_layer(plymouth / "lsoa_2011.geojson", "LSOA11CD", "LSOA11NM").to_crs(27700)
+    return read_layer(plymouth / "lsoa_2011.geojson", "LSOA11CD", name="LSOA11NM").to_crs(27700)
 
 
 @pytest.fixture(scope="module")
 def wards(plymouth: Path) -> gpd.GeoDataFrame:
-    return read_layer(plymouth / "wards_2013.geojson", "WD13CD", "WD13NM").to_crs(27700)
+    return read_layer(plymouth / "wards_2013.geojson", "WD13CD", name="WD13NM").to_crs(27700)
 
 
 @pytest.fixture(scope="module")
 def msoas(plymouth: Path) -> gpd.GeoDataFrame:
-    return read_layer(plymouth / "msoa_2011.geojson", "MSOA11CD", "MSOA11NM").to_crs(27700)
+    return read_layer(plymouth / "msoa_2011.geojson", "MSOA11CD", name="MSOA11NM").to_crs(27700)
 
 
 @pytest.fixture(scope="module")

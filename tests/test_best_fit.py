@@ -431,7 +431,7 @@ def test_weight_shares_hand_worked() -> None:
     parent = layer("P", [b(0, 0, 150, 100), b(150, 0, 200, 100)])
     units = [b(10, 10, 20, 20), b(110, 10, 120, 20), b(160, 10, 170, 20), b(250, 10, 260, 20)]
     weights = layer("W", units).assign(population=[0.0, 10.0, 30.0, 5.0])
-    t = best_fit(child, parent, weights).set_index("child_code")
+    t = best_fit(child, parent, blocks=weights).set_index("child_code")
     # C0: its only unit holds nobody, so area decides: wholly in P0
     assert t.loc["C0", ["parent_code", "basis"]].tolist() == ["P0", "area"]
     assert t.loc["C0", "share"] == pytest.approx(1.0)

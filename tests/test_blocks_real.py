@@ -30,7 +30,7 @@ BNG = "EPSG:27700"
 
 
 def _layer(folder: Path, file: str, code: str, name: str | None = None) -> gpd.GeoDataFrame:
-    return lg.read_layer(folder / file, code, name).to_crs(BNG)
+    return lg.read_layer(folder / file, code, name=name).to_crs(BNG)
 
 
 def _largest_piece(small: gpd.GeoDataFrame, big: gpd.GeoDataFrame) -> pd.Series:

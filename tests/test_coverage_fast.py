@@ -64,7 +64,7 @@ def layers(request, shared_data: Path) -> list[gpd.GeoDataFrame]:
 @pytest.mark.parametrize("tol", [1.0, 0.005])
 def test_gaps_are_the_holes_of_the_union(layers, tol):
     for layer in layers:
-        found = find_gaps(layer, tol)
+        found = find_gaps(layer, tolerance_m2=tol)
         ref = reference_gaps(layer, tol)
         assert len(found) == len(ref)
         np.testing.assert_allclose(found["area_m2"].to_numpy(), ref, rtol=1e-9, atol=1e-9)
@@ -75,15 +75,15 @@ def test_gaps_are_the_holes_of_the_union(layers, tol):
 
 def test_damage_is_found(layers):
     for layer, damaged in zip(layers[::2], layers[1::2], strict=True):
-        assert find_gaps(layer, 1.0).empty and find_overlaps(layer, 1.0).empty
-        gaps, overlaps = find_gaps(damaged, 1.0), find_overlaps(damaged, 1.0)
+        assert find_gaps(layer).empty and find_overlaps(layer).empty
+        gaps, overlaps = find_gaps(damaged), find_overlaps(damaged)
         assert len(gaps) >= 1 and len(overlaps) >= 1
 
 
 @pytest.mark.parametrize("tol", [1.0, 1e-6])
 def test_overlaps_are_the_pairwise_intersections(layers, tol):
     for layer in layers:
-        found = find_overlaps(layer, tol)
+        found = find_overlaps(layer, tolerance_m2=tol)
         got = set(zip(found["code_a"], found["code_b"], found["area_m2"], strict=True))
         assert got == reference_overlaps(layer, tol)
         assert found["area_m2"].is_monotonic_decreasing

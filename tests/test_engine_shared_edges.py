@@ -95,9 +95,9 @@ def test_plymouth_blocks_against_units_rebuilt_from_them(
 ) -> None:
     # LSOAs rebuilt from OAs share the OAs' edges exactly; MSOAs rebuilt from
     # the LSOA file's own (cleaned: they are not vertex-exact) share most
-    lsoa = lg.read_layer(plymouth / "lsoa_2011.geojson", "LSOA11CD", "LSOA11NM").to_crs(BNG)
+    lsoa = lg.read_layer(plymouth / "lsoa_2011.geojson", "LSOA11CD", name="LSOA11NM").to_crs(BNG)
     oa = lg.read_layer(plymouth / "oa_2011.geojson", "OA11CD").to_crs(BNG)
-    msoa = lg.read_layer(plymouth / "msoa_2011.geojson", "MSOA11CD", "MSOA11NM").to_crs(BNG)
+    msoa = lg.read_layer(plymouth / "msoa_2011.geojson", "MSOA11CD", name="MSOA11NM").to_crs(BNG)
     lsoa["msoa"] = msoa.set_index("name")["code"].reindex(lsoa["name"].str[:-1]).to_numpy()
     by_oa = lg.BoundarySet.from_layers({"oa": oa, "lsoa": lsoa}).with_blocks("lsoa", "oa")
     by_lsoa = lg.BoundarySet.from_layers({"lsoa": lsoa, "msoa": msoa}).with_blocks("msoa", "lsoa")

@@ -19,7 +19,7 @@ POP = "Total population: mid 2015 (excluding prisoners)"
 
 @pytest.fixture(scope="module")
 def plymouth_set(plymouth, shared_data):
-    lsoa = lg.read_layer(plymouth / "lsoa_2011.geojson", "LSOA11CD", "LSOA11NM").to_crs(27700)
+    lsoa = lg.read_layer(plymouth / "lsoa_2011.geojson", "LSOA11CD", name="LSOA11NM").to_crs(27700)
     imd = lg.read_indicators(
         shared_data / "imd2019" / "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz",
         code=CODE,
@@ -31,7 +31,7 @@ def plymouth_set(plymouth, shared_data):
         columns={POP: "population"},
     )
     lsoa = lsoa.join(imd.join(pop), on="code")
-    msoa = lg.read_layer(plymouth / "msoa_2011.geojson", "MSOA11CD", "MSOA11NM").to_crs(27700)
+    msoa = lg.read_layer(plymouth / "msoa_2011.geojson", "MSOA11CD", name="MSOA11NM").to_crs(27700)
     wards = lg.read_layer(plymouth / "wards_2013.geojson", "WD13CD").to_crs(27700)
     bset = lg.BoundarySet.from_layers(
         {"lsoa": lsoa, "msoa": msoa, "ward": wards},

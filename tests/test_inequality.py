@@ -144,3 +144,12 @@ def test_bad_input_is_a_clear_error(call, message):
 
 def test_skipna():
     assert ineq.gini([1, 3, np.nan], skipna=True) == pytest.approx(0.25)
+
+
+def test_atkinson_takes_weights_second_and_refuses_a_scalar_weight():
+    x, w = [1.0, 2.0, 6.0], [3.0, 1.0, 1.0]
+    by_keyword = ineq.atkinson(x, weights=w, epsilon=1.5)
+    assert ineq.atkinson(x, w, epsilon=1.5) == by_keyword
+    # the old order atkinson(values, epsilon) must not silently weight by epsilon
+    with pytest.raises(DataError, match="epsilon= by keyword"):
+        ineq.atkinson(x, 0.5)

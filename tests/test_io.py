@@ -116,12 +116,12 @@ def test_no_crs_is_an_error_unless_given(tmp_path):
     g.to_file(p, driver="GPKG")
     with pytest.raises(CRSError, match="declares no CRS"):
         read_layer(p, code="code")
-    assert read_layer(p, code="code", crs="EPSG:27700").crs.to_epsg() == 27700
+    assert read_layer(p, code="code", assume_crs="EPSG:27700").crs.to_epsg() == 27700
 
 
 def test_contradicting_crs(grid_files):
     with pytest.raises(CRSError, match="declares EPSG:27700"):
-        read_layer(grid_files["gpkg"], code="WD13CD", layer="wards", crs="EPSG:4326")
+        read_layer(grid_files["gpkg"], code="WD13CD", layer="wards", assume_crs="EPSG:4326")
 
 
 def test_missing_code_column_lists_columns(grid_files):

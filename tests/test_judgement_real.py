@@ -67,7 +67,7 @@ def sets(request, shared_data, tmp_path_factory, population):
     lsoa = from_lsoa["lsoa"].join(population, on="code")
     assert lsoa["population"].notna().all()
     from_lsoa = from_lsoa.with_layers(lsoa=lsoa)
-    msoa = lg.read_layer(council / "msoa_2011.geojson", "MSOA11CD", "MSOA11NM").to_crs(27700)
+    msoa = lg.read_layer(council / "msoa_2011.geojson", "MSOA11CD", name="MSOA11NM").to_crs(27700)
     layers = {k: from_lsoa[k] for k in ("oa", "ward")} | {"msoa": msoa}
     from_oa = lg.BoundarySet.from_layers(layers).with_blocks("msoa", "oa")
     return request.param, from_lsoa, from_oa, msoa

@@ -140,7 +140,7 @@ def _imd_file(tmp_path, header: str) -> Path:
 
 def test_read_indicators_records_labels_and_directions(city, tmp_path):
     header = "Deprivation Rank (where 1 is most deprived)"
-    table = lg.read_indicators(_imd_file(tmp_path, header), "code", {header: "r"})
+    table = lg.read_indicators(_imd_file(tmp_path, header), "code", columns={header: "r"})
     assert table.attrs["indicators"] == {"r": {"label": header, "higher_is": "better"}}
     data = page_data(render_html(locality_map(city, "small_area", "r", data=table, tiles=None)))
     (page,) = data
@@ -150,13 +150,15 @@ def test_read_indicators_records_labels_and_directions(city, tmp_path):
     given = lg.read_indicators(
         _imd_file(tmp_path, header),
         "code",
-        {header: "r"},
+        columns={header: "r"},
         labels={"r": "Rank"},
         higher_is={"r": "worse"},
     )
     assert given.attrs["indicators"] == {"r": {"label": "Rank", "higher_is": "worse"}}
     with pytest.raises(DataError, match="higher_is of 'r' must be 'worse' or 'better'"):
-        lg.read_indicators(_imd_file(tmp_path, header), "code", {header: "r"}, higher_is={"r": 1})
+        lg.read_indicators(
+            _imd_file(tmp_path, header), "code", columns={header: "r"}, higher_is={"r": 1}
+        )
     with pytest.raises(ColumnError, match="labels names column"):
         lg.read_indicators(_imd_file(tmp_path, header), "code", labels={"nope": "x"})
 
@@ -380,7 +382,9 @@ def test_tiles_none_osm_and_url(city):
 def test_locality_names_are_placed_inside_their_units(city):
     import shapely
 
-    (data,) = page_data(render_html(locality_map(city, labels="locality", tiles=None)))
+    (data,) = page_data(
+        render_html(locality_map(city, "neighbourhood", labels="locality", tiles=None))
+    )
     names = data["names"]
     loc = city["locality"].to_crs(4326)
     assert names["name"] == "Locality names"

@@ -92,7 +92,9 @@ def test_choropleth_tooltips_legend_and_attribution(city, tmp_path):
         intensive=["imd_score"],
         weight="population",
     )
-    m = locality_map(city, indicator="imd_score", data=agg, k=5, attribution="Fictional data")
+    m = locality_map(
+        city, "neighbourhood", indicator="imd_score", data=agg, k=5, attribution="Fictional data"
+    )
     path = tmp_path / "map.html"
     size = save(m, path)
     text = path.read_text()
@@ -125,7 +127,7 @@ def test_names_are_escaped(city, tmp_path):
     nbhd.loc[0, "name"] = EVIL
     bset = city.with_layers(neighbourhood=nbhd)
     path = tmp_path / "evil.html"
-    save(locality_map(bset, title=EVIL, labels="neighbourhood"), path)
+    save(locality_map(bset, "neighbourhood", title=EVIL, labels="neighbourhood"), path)
     text = path.read_text()
     assert EVIL not in text and "<img" not in text  # never raw in the page...
     (page,) = page_data(text)
@@ -137,12 +139,12 @@ def test_names_are_escaped(city, tmp_path):
 @pytest.mark.parametrize("k", [0, -1, 2.5, True, 10_000])
 def test_the_number_of_classes_is_checked(city, k):
     with pytest.raises(DataError, match=r"number of classes|-k can be at most"):
-        locality_map(city, indicator="population", layer="small_area", k=k)
+        locality_map(city, "small_area", indicator="population", k=k)
 
 
 def test_a_text_indicator_is_refused_naming_the_column_and_units(city):
     with pytest.raises(DataError, match=r"column 'name' holds values that are not numbers: EXN01"):
-        locality_map(city, indicator="name")
+        locality_map(city, "neighbourhood", indicator="name")
     small = city["small_area"].copy()
     small["score"] = np.inf
     with pytest.raises(DataError, match="infinite values"):
@@ -168,13 +170,13 @@ def test_a_constant_indicator_in_equal_intervals_is_a_clean_error(city):
 
 def test_unknown_indicator(city):
     with pytest.raises(ColumnError, match="no indicator column 'nope'"):
-        locality_map(city, indicator="nope")
+        locality_map(city, "neighbourhood", indicator="nope")
 
 
 def test_save_is_atomic(city, tmp_path):
     path = tmp_path / "m.html"
     path.write_text("old")
-    m = locality_map(city)
+    m = locality_map(city, "neighbourhood")
     save(m, path)
     assert path.read_text() != "old"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".m.html")]
@@ -238,25 +240,25 @@ def test_inline_map_needs_no_network(city, tmp_path, monkeypatch):
     from localitygeo.errors import InputError
 
     path = tmp_path / "offline.html"
-    save(locality_map(city), path, inline=True)
+    save(locality_map(city, "neighbourhood"), path, inline=True)
     text = path.read_text()
     assert "<script src=" not in text and 'rel="stylesheet" href="http' not in text
     assert "leaflet" in text.lower() and len(text) > 100_000  # Leaflet itself is embedded
     monkeypatch.setenv("LOCALITYGEO_MAP_ASSETS", str(tmp_path / "nowhere"))
     with pytest.raises(InputError, match="fetch-map-assets"):
-        save(locality_map(city), tmp_path / "x.html", inline=True)
+        save(locality_map(city, "neighbourhood"), tmp_path / "x.html", inline=True)
     assert not (tmp_path / "x.html").exists()
 
 
 def _moves(bset):
     """The realignment's block moves (one line to adapt when realign returns a Proposal)."""
-    return lg.realign(bset, "neighbourhood", "ward", "small_area").moves
+    return lg.realign(bset, "neighbourhood", "ward", blocks="small_area").moves
 
 
 @pytest.fixture(scope="module")
 def change(city):
     after = lg.apply_moves(city, "neighbourhood", "small_area", _moves(city))
-    return after, lg.diff(city, after, "neighbourhood", "small_area")
+    return after, lg.diff(city, after, "neighbourhood", blocks="small_area")
 
 
 def test_change_map_shows_moved_blocks_on_both_panes(city, change, tmp_path):
@@ -314,7 +316,7 @@ def test_change_map_escapes_names(city, change, tmp_path):
 
 
 def test_change_map_with_nothing_moved(city, tmp_path):
-    d = lg.diff(city, city, "neighbourhood", "small_area")
+    d = lg.diff(city, city, "neighbourhood", blocks="small_area")
     assert d.moved.empty
     path = tmp_path / "same.html"
     save(change_map(city, city, d, tiles=None, parents=None), path)
@@ -355,7 +357,7 @@ def test_publishing_plymouth_output_areas_opens_no_gaps_or_overlaps(plymouth, re
     assert not [w for w in recwarn if "vertex-exact" in str(w.message)]
     assert len(web) == len(lsoa)
     back = web.to_crs(27700)
-    assert lg.find_gaps(back, 1.0).empty and lg.find_overlaps(back, 1.0).empty
+    assert lg.find_gaps(back).empty and lg.find_overlaps(back).empty
     edges = outline_edges(lsoa, 10.0).geometry.iloc[0]
     polygons = shapely.length(simplify_coverage(lsoa, 10.0).geometry.values).sum()
     assert edges.length < 0.6 * polygons  # inner edges drawn once, not twice
@@ -365,7 +367,7 @@ def test_size_report_counts_inlined_leaflet(city, tmp_path):
     from localitygeo.maps.page import size_report
 
     path = tmp_path / "offline.html"
-    save(locality_map(city), path, inline=True)
+    save(locality_map(city, "neighbourhood"), path, inline=True)
     parts = dict(size_report(path.read_text()))
     leaflet = (assets_dir() / "leaflet.js").stat().st_size
     assert parts["Leaflet, inlined"] > leaflet  # the script and its styles

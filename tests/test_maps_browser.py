@@ -35,7 +35,7 @@ def evil_map(tmp_path_factory):
     nbhd.loc[0, "name"] = EVIL
     bset = city.with_layers(neighbourhood=nbhd)
     path = tmp_path_factory.mktemp("maps") / "map.html"
-    save(locality_map(bset, title="Neighbourhoods"), path, inline=True)
+    save(locality_map(bset, "neighbourhood", title="Neighbourhoods"), path, inline=True)
     return path, len(nbhd)
 
 
@@ -83,7 +83,7 @@ def test_a_page_that_needs_the_network_fails_the_check(browser, tmp_path):
     # from a CDN, is refused, and its scripts fail; close() must catch that.
     city = read_boundaries(REPO / "boundaries" / "example-city")
     path = tmp_path / "online.html"
-    save(locality_map(city), path)
+    save(locality_map(city, "neighbourhood"), path)
     p = Page(browser, path, wait=False)
     p.page.wait_for_timeout(500)
     assert any("leaflet" in url for url in p.refused)
@@ -94,14 +94,14 @@ def test_a_page_that_needs_the_network_fails_the_check(browser, tmp_path):
 
 def _moves(bset):
     """The realignment's block moves (one line to adapt when realign returns a Proposal)."""
-    return lg.realign(bset, "neighbourhood", "ward", "small_area").moves
+    return lg.realign(bset, "neighbourhood", "ward", blocks="small_area").moves
 
 
 @pytest.fixture(scope="module")
 def change(tmp_path_factory):
     city = read_boundaries(REPO / "boundaries" / "example-city")
     after = lg.apply_moves(city, "neighbourhood", "small_area", _moves(city))
-    d = lg.diff(city, after, "neighbourhood", "small_area")
+    d = lg.diff(city, after, "neighbourhood", blocks="small_area")
     # One unit that loses blocks gets a hostile name, in the after set too.
     victim = d.moved["from_unit"].iloc[0]
     named = {}
@@ -215,7 +215,7 @@ def imd_map(tmp_path_factory, shared_data):
     imd = lg.read_indicators(
         shared_data / "imd2019" / IMD_FILE,
         "LSOA code (2011)",
-        {IMD_RANK: "imd_rank"},
+        columns={IMD_RANK: "imd_rank"},
         numeric=["imd_rank"],
     )
     path = tmp_path_factory.mktemp("maps") / "imd.html"

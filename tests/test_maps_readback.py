@@ -39,7 +39,7 @@ def read_back(request, tmp_path_factory, shared_data):
     imd = lg.read_indicators(
         shared_data / "imd2019" / IMD_FILE,
         "LSOA code (2011)",
-        {IMD_RANK: "imd_rank"},
+        columns={IMD_RANK: "imd_rank"},
         numeric=["imd_rank"],
     )
     fit = lg.best_fit(bset["oa"], bset["lsoa"]).set_index("child_code")["parent_code"]

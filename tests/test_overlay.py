@@ -217,8 +217,8 @@ def plymouth_built(plymouth: Path, shared_data: Path):
         code=code,
         columns={"Total population: mid 2015 (excluding prisoners)": "population"},
     )
-    lsoa = lg.read_layer(plymouth / "lsoa_2011.geojson", "LSOA11CD", "LSOA11NM").to_crs(27700)
-    msoa = lg.read_layer(plymouth / "msoa_2011.geojson", "MSOA11CD", "MSOA11NM").to_crs(27700)
+    lsoa = lg.read_layer(plymouth / "lsoa_2011.geojson", "LSOA11CD", name="LSOA11NM").to_crs(27700)
+    msoa = lg.read_layer(plymouth / "msoa_2011.geojson", "MSOA11CD", name="MSOA11NM").to_crs(27700)
     # the MSOA named in each LSOA's name: an independent lookup
     lsoa["msoa"] = msoa.set_index("name")["code"].reindex(lsoa["name"].str[:-1]).to_numpy()
     bset = lg.BoundarySet.from_layers({"lsoa": lsoa, "msoa": msoa}).with_blocks("msoa", "lsoa")

@@ -94,7 +94,7 @@ def test_plymouth_msoas_realigned_onto_wards(plymouth):
     )
     before = validate(bset, rules=["not-nested"])
     assert len(before.issues) > 10
-    proposal = realign(bset, "msoa", "ward", "oa")
+    proposal = realign(bset, "msoa", "ward", blocks="oa")
     after = apply(bset.with_blocks("msoa", "oa"), proposal)
     report = validate(after, rules=["not-nested", "orphan"])
     assert report.ok, report.issues["message"].head().tolist()
@@ -129,16 +129,16 @@ def test_realign_invariants(layout):
     unit_layer = dissolve_by(blocks, units)
     ward_layer = dissolve_by(blocks, parents)
     bset = BoundarySet.from_layers({"block": blocks, "unit": unit_layer, "ward": ward_layer})
-    moves = realign(bset, "unit", "ward", "block").moves
+    moves = realign(bset, "unit", "ward", blocks="block").moves
     after = apply_moves(bset, "unit", "block", moves)
     # Every unit now lies in one ward; totals and union are conserved.
     per_unit = after["block"].groupby("unit")["ward"].nunique()
     assert (per_unit == 1).all()
     assert after["unit"].area.sum() == pytest.approx(unit_layer.area.sum())
     assert np.isclose(after["block"]["population"].sum(), sum(pops))
-    moved, _ = diff(bset, after, "unit", "block")
+    moved, _ = diff(bset, after, "unit", blocks="block")
     assert set(moved["block"]) == set(moves["block"])
-    assert not realign(after, "unit", "ward", "block").operations
+    assert not realign(after, "unit", "ward", blocks="block").operations
 
 
 def test_units_stay_contiguous_when_a_bridge_moves():

@@ -35,17 +35,17 @@ BNG = "EPSG:27700"
 
 @pytest.fixture(scope="module")
 def layers(plymouth: Path, shared_data: Path) -> dict[str, gpd.GeoDataFrame]:
-    lsoa = lg.read_layer(plymouth / "lsoa_2011.geojson", "LSOA11CD", "LSOA11NM").to_crs(BNG)
+    lsoa = lg.read_layer(plymouth / "lsoa_2011.geojson", "LSOA11CD", name="LSOA11NM").to_crs(BNG)
     pop = lg.read_indicators(
         shared_data / "imd2019" / "File_6_-_IoD2019_Population_Denominators.csv.gz",
         code=CODE,
         columns={POP: "population"},
     )
     lsoa = lsoa.join(pop, on="code")
-    msoa = lg.read_layer(plymouth / "msoa_2011.geojson", "MSOA11CD", "MSOA11NM").to_crs(BNG)
+    msoa = lg.read_layer(plymouth / "msoa_2011.geojson", "MSOA11CD", name="MSOA11NM").to_crs(BNG)
     lsoa["msoa"] = msoa.set_index("name")["code"].reindex(lsoa["name"].str[:-1]).to_numpy()
     assert lsoa["msoa"].notna().all() and lsoa["population"].notna().all()
-    ward = lg.read_layer(plymouth / "wards_2013.geojson", "WD13CD", "WD13NM").to_crs(BNG)
+    ward = lg.read_layer(plymouth / "wards_2013.geojson", "WD13CD", name="WD13NM").to_crs(BNG)
     oa = lg.read_layer(plymouth / "oa_2011.geojson", "OA11CD", strict=False).to_crs(BNG)
     oa["geometry"] = oa.geometry.make_valid()  # one Plymouth OA is invalid as published
     return {"oa": oa, "lsoa": lsoa, "msoa": msoa, "ward": ward}
@@ -74,7 +74,7 @@ def _chain(layers, blocks: str, by: str) -> tuple:
     """Realign and apply once per (blocks, by) for the whole module."""
     if (blocks, by) not in _CHAINS:
         bset = _set(layers, by)
-        proposal = lg.realign(bset, "msoa", "ward", blocks)
+        proposal = lg.realign(bset, "msoa", "ward", blocks=blocks)
         after = lg.apply(bset, proposal)  # the very set it was computed on
         _CHAINS[(blocks, by)] = (blocks, by, bset, proposal, after)
     return _CHAINS[(blocks, by)]

@@ -1,24 +1,28 @@
-"""Old import paths, kept for one release.
+"""Old import paths and parameter names, kept for one release.
 
 Before the stage layout (0.1), modules sat flat in the package:
 ``localitygeo.boundaries``, ``localitygeo.nesting``... :data:`OLD_PATHS` maps
 each one still served to its new home. Importing an old path works, warns
 with a :class:`DeprecationWarning` naming the new path, and gives a thin
-module whose attributes are the new module's own objects.
+module whose attributes are the new module's own objects. :func:`renamed`
+does the same for a function's renamed keyword parameters.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.abc
 import importlib.machinery
 import sys
 import types
 import warnings
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
 
-__all__ = ["OLD_PATHS", "install"]
+__all__ = ["OLD_PATHS", "install", "renamed"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Old module (under ``localitygeo.``) -> the modules that replaced it (the first
 #: named in the warning; attributes are looked up in each in turn).
@@ -98,3 +102,39 @@ def install() -> None:
     """Serve :data:`OLD_PATHS` (once per interpreter)."""
     if not any(isinstance(f, _Finder) for f in sys.meta_path):
         sys.meta_path.append(_Finder())
+
+
+def renamed(**old_to_new: str) -> Callable[[F], F]:
+    """Accept a parameter's old keyword for one release, with a :class:`DeprecationWarning`.
+
+    Parameters
+    ----------
+    **old_to_new : str
+        Old keyword -> new parameter name, e.g. ``renamed(bset="boundary_set")``.
+
+    Returns
+    -------
+    callable
+        A decorator. Calling the function with an old keyword warns and passes
+        the value under its new name; giving both is a ``TypeError``.
+    """
+
+    def wrap(func: F) -> F:
+        @functools.wraps(func)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            for old, new in old_to_new.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{func.__name__}() got both {old}= and {new}=; use {new}=")
+                    warnings.warn(
+                        f"{func.__name__}({old}=...) is deprecated; use {new}=",
+                        DeprecationWarning,
+                        stacklevel=2,
+                    )
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        call.__renamed__ = dict(old_to_new)  # type: ignore[attr-defined]
+        return cast(F, call)
+
+    return wrap

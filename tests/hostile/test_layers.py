@@ -152,7 +152,7 @@ def test_a_bare_feature_is_a_one_feature_layer(tmp_path):
     doc = load_json(WARDS)
     feature = doc["features"][0] | {"crs": doc["crs"]}
     (tmp_path / "one.geojson").write_text(json.dumps(feature), encoding="utf-8")
-    one = read_layer(tmp_path / "one.geojson", "code", "name")
+    one = read_layer(tmp_path / "one.geojson", "code", name="name")
     assert list(one["code"]) == ["EXW01"] and one.crs.to_epsg() == 27700
     expected = gpd.read_file(WARDS).geometry.iloc[0]
     assert shapely.equals_exact(one.geometry.iloc[0], expected, 1e-6)
@@ -273,16 +273,16 @@ def test_crs_contradicting_coordinates_is_one_line_with_the_fix(tmp_path, plymou
 def test_crs_in_fixes_a_wrong_label_and_check_crs_overrides(tmp_path, plymouth_wards):
     bng = _write(plymouth_wards.to_crs(27700), tmp_path / "bng.geojson", None)
     with pytest.warns(UserWarning, match="read as EPSG:27700"):
-        fixed = read_layer(bng, "WD13CD", crs="EPSG:27700")
+        fixed = read_layer(bng, "WD13CD", assume_crs="EPSG:27700")
     assert fixed.crs.to_epsg() == 27700
     assert fixed.geometry.area.sum() == pytest.approx(plymouth_wards.to_crs(27700).area.sum())
     # a crs that does not fit either is still an error naming the file's problem
     with pytest.raises(CRSError, match="British National Grid"):
-        read_layer(bng, "WD13CD", crs="EPSG:4258")
+        read_layer(bng, "WD13CD", assume_crs="EPSG:4258")
     # a label that fits the coordinates cannot be overridden by crs_in
     ll = _write(plymouth_wards, tmp_path / "ll.geojson", "urn:ogc:def:crs:OGC:1.3:CRS84")
     with pytest.raises(CRSError, match="remove one"):
-        read_layer(ll, "WD13CD", crs="EPSG:27700")
+        read_layer(ll, "WD13CD", assume_crs="EPSG:27700")
     # data that really lie where swapped British coordinates would (the Seychelles, say)
     swapped = _write(_swap(plymouth_wards), tmp_path / "sw.geojson", None)
     assert len(read_layer(swapped, "WD13CD", check_crs=False)) == 20

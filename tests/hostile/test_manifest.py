@@ -207,7 +207,7 @@ def test_lookup_with_an_unknown_crs_is_one_line(city, crs):
 
 def test_unknown_crs_in_the_api_is_the_projects_error(city):
     with pytest.raises(CRSError, match="banana") as info:
-        read_layer(city / "wards.geojson", "code", crs="banana")
+        read_layer(city / "wards.geojson", "code", assume_crs="banana")
     assert info.value.path == str(city / "wards.geojson") and info.value.layer == "wards"
     wards = read_layer(city / "wards.geojson", "code")
     with pytest.raises(CRSError, match="EPSG:999999"):

@@ -69,7 +69,13 @@ def test_every_map_text_is_data_only(city, kind, tmp_path):
     text = hostile_texts(marker)[kind]
     bset = _hostile_city(city, text)
     m = locality_map(
-        bset, indicator=text, outlines=(text,), title=text, attribution=text, wards=None
+        bset,
+        "neighbourhood",
+        indicator=text,
+        outlines=(text,),
+        title=text,
+        attribution=text,
+        wards=None,
     )
     page = render_html(m)
     assert not marker.exists()  # the file payload never ran
@@ -93,7 +99,7 @@ def test_change_map_texts_are_data_only(city, text, tmp_path):
     marker = tmp_path / "pwned"
     bset = _hostile_city(city, text + hostile_texts(marker)["template-file"])
     after = lg.apply_moves(bset, "neighbourhood", "small_area", _moves(city))
-    d = lg.diff(bset, after, "neighbourhood", "small_area")
+    d = lg.diff(bset, after, "neighbourhood", blocks="small_area")
     page = render_html(change_map(bset, after, d, title=text, attribution=text))
     assert not marker.exists()
     assert "SSTI49END" not in page and "PWNED" not in _outside_data(page)
@@ -106,11 +112,11 @@ def test_change_map_texts_are_data_only(city, text, tmp_path):
 
 
 def _moves(city):
-    return lg.realign(city, "neighbourhood", "ward", "small_area").moves
+    return lg.realign(city, "neighbourhood", "ward", blocks="small_area").moves
 
 
 def test_tiles_with_template_syntax_are_refused(city):
-    d = lg.diff(city, city, "neighbourhood", "small_area")
+    d = lg.diff(city, city, "neighbourhood", blocks="small_area")
     with pytest.raises(lg.errors.InputError, match=r"tiles .* template syntax"):
         change_map(city, city, d, tiles="https://x/{{ 7*7 }}/{z}/{x}/{y}.png")
 

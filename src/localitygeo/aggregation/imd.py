@@ -90,12 +90,13 @@ def imd_summary(
     target: gpd.GeoDataFrame,
     *,
     rank: str,
-    population: str,
+    population: str = "population",
     national_count: int = IMD2019_LSOA_COUNT,
     method: Method = "area",
     strict: bool = False,
     threads: int | None = None,
     table: OverlapTable | None = None,
+    crs: object = None,
 ) -> pd.DataFrame:
     """Summarise small-area deprivation ranks for larger units.
 
@@ -110,7 +111,7 @@ def imd_summary(
         columns, in one projected CRS.
     rank : str
         Column of national ranks, 1 = most deprived.
-    population : str
+    population : str, default "population"
         Column of population counts (the weights).
     national_count : int, default 32844
         Number of small areas ranked nationally (32,844 LSOAs for IMD 2019).
@@ -127,6 +128,11 @@ def imd_summary(
         the small areas is summarised from membership, measuring nothing.
         Either way the overlaps are computed at most once per call, and the
         decile-1 counts read the same table.
+    crs : optional
+        Reproject ``source`` and ``target`` to this CRS (anything
+        :func:`~localitygeo.geometry.crs.parse_crs` reads) before measuring.
+        Without it both must already share one projected CRS. Not with
+        ``table``.
 
     Returns
     -------
@@ -186,6 +192,7 @@ def imd_summary(
         strict=strict,
         threads=threads,
         table=table,
+        crs=crs,
     )
     out = apportion(
         derived,

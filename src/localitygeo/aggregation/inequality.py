@@ -70,6 +70,11 @@ def _prepare(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return (values, population shares) after checking both."""
     x = np.asarray(values, dtype=float).ravel()
+    if weights is not None and np.ndim(weights) == 0:
+        raise DataError(
+            f"weights must be one per value, not the single number {weights!r} "
+            "(atkinson takes epsilon= by keyword)"
+        )
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float).ravel()
     if len(w) != len(x):
         raise DataError(f"{len(x)} values but {len(w)} weights")
@@ -177,9 +182,9 @@ def mld(values: ArrayLike, weights: ArrayLike | None = None, *, skipna: bool = F
 
 def atkinson(
     values: ArrayLike,
-    epsilon: float = 0.5,
     weights: ArrayLike | None = None,
     *,
+    epsilon: float = 0.5,
     skipna: bool = False,
 ) -> float:
     """Return Atkinson's index for inequality aversion ``epsilon`` (in [0, 1]).
@@ -188,10 +193,11 @@ def atkinson(
     ----------
     values : array-like
         Values; positive when ``epsilon >= 1``, non-negative otherwise.
-    epsilon : float, default 0.5
-        Inequality aversion, at least 0.
     weights : array-like, optional
-        Non-negative weights.
+        Non-negative weights, one per value.
+    epsilon : float, default 0.5
+        Inequality aversion, at least 0 (keyword only: ``weights`` comes
+        second, as in the other indices).
     skipna : bool, default False
         Drop missing values instead of raising.
 

@@ -22,7 +22,7 @@ from localitygeo.aggregation.columns import (
     report_outside,
 )
 from localitygeo.errors import DataError, GeometryError, format_codes
-from localitygeo.geometry.crs import ensure_projected, same_crs
+from localitygeo.geometry.crs import ensure_projected, measure_in, same_crs
 from localitygeo.geometry.fitting import fit_table
 from localitygeo.geometry.measure import check_codes
 from localitygeo.geometry.overlay import OverlapTable, overlap_table
@@ -82,6 +82,7 @@ def overlay_pairs(
     strict: bool = False,
     threads: int | None = None,
     table: OverlapTable | None = None,
+    crs: object = None,
 ) -> Pairs:
     """Match data codes to the source layer and share the sources among targets.
 
@@ -101,6 +102,11 @@ def overlay_pairs(
         Worker threads for the area computation.
     table : OverlapTable, optional
         The overlaps of ``source`` and ``target``, already computed.
+    crs : optional
+        Reproject ``source`` and ``target`` to this CRS (anything
+        :func:`~localitygeo.geometry.crs.parse_crs` reads) before measuring.
+        Without it both must already share one projected CRS. Not with
+        ``table``.
 
     Returns
     -------
@@ -111,6 +117,10 @@ def overlay_pairs(
         raise DataError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     if not 0.0 <= outside_tolerance <= 1.0:
         raise DataError(f"outside_tolerance must lie in [0, 1], not {outside_tolerance!r}")
+    if crs is not None:
+        if table is not None:
+            raise DataError("pass crs= or table=, not both: a table is measured in one CRS")
+        source, target = measure_in(crs, source, target, threads=threads)
     for frame, what in ((source, "source layer"), (target, "target layer")):
         ensure_projected(frame, what)
         check_codes(frame, what)
@@ -125,7 +135,7 @@ def overlay_pairs(
     if table is None:
         overlaps = overlap_table(source[keep], target, threads=threads, names=names)
     else:
-        table.check(source, target, names)
+        table.check(source, target, names=names)
         overlaps = table.select(keep)
     si, tj, inter = overlaps.si, overlaps.tj, overlaps.area
     t_area = overlaps.target_area

@@ -71,6 +71,7 @@ def aggregate(
     outside_tolerance: float = 0.05,
     threads: int | None = None,
     table: OverlapTable | None = None,
+    crs: object = None,
 ) -> pd.DataFrame:
     """Aggregate indicators from source units to target units.
 
@@ -115,6 +116,11 @@ def aggregate(
         across calls) or :func:`localitygeo.geometry.overlay.set_overlap_table` (from
         membership when the target is built from the source's units). It
         must have been computed for these two layers; nothing is measured.
+    crs : optional
+        Reproject ``source`` and ``target`` to this CRS (anything
+        :func:`~localitygeo.geometry.crs.parse_crs` reads) before measuring.
+        Without it both must already share one projected CRS. Not with
+        ``table``.
 
     Returns
     -------
@@ -168,5 +174,6 @@ def aggregate(
         strict=strict,
         threads=threads,
         table=table,
+        crs=crs,
     )
     return apportion(values, pairs, extensive=ext, intensive=inten, weight=weight, strict=strict)

@@ -124,8 +124,19 @@ class Impact:
             "notes": self.notes,
         }
 
-    def to_json(self, indent: int | None = 2) -> str:
-        """Return :meth:`to_dict` as JSON text."""
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """Return :meth:`to_dict` as JSON text.
+
+        Parameters
+        ----------
+        indent : int or None, default 2
+            Indentation, or None for one line.
+
+        Returns
+        -------
+        str
+            The JSON text.
+        """
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
 

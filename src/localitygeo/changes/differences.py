@@ -16,6 +16,7 @@ import pandas as pd
 from localitygeo.changes.planning import (
     distinct,
 )
+from localitygeo.deprecation import renamed
 from localitygeo.errors import ManifestError
 from localitygeo.io.numbers import parse_numbers
 from localitygeo.model import blocks as _blocks
@@ -78,7 +79,10 @@ def _blocks_layer(layer: str, blocks: str | None, *sets: BoundarySet) -> str:
     )
 
 
-def apply_moves(bset: BoundarySet, layer: str, blocks: str, moves: pd.DataFrame) -> BoundarySet:
+@renamed(bset="boundary_set")
+def apply_moves(
+    boundary_set: BoundarySet, layer: str, blocks: str, moves: pd.DataFrame
+) -> BoundarySet:
     """Return a new set whose ``layer`` is rebuilt from its blocks after ``moves``.
 
     A lower-level companion of :func:`localitygeo.apply` for a table of moves
@@ -90,10 +94,26 @@ def apply_moves(bset: BoundarySet, layer: str, blocks: str, moves: pd.DataFrame)
     order, so layers built from ``layer`` still find their column. Only
     ``layer`` and ``blocks`` change; use :func:`localitygeo.apply` to rebuild
     the layers built from ``layer`` too. The input set is not modified.
+
+    Parameters
+    ----------
+    boundary_set : BoundarySet
+        The set to change.
+    layer : str
+        The layer whose units gain and lose blocks.
+    blocks : str
+        The blocks layer ``layer`` is built from.
+    moves : pandas.DataFrame
+        One row per moved block: ``block``, ``to_unit`` and ``parent``.
+
+    Returns
+    -------
+    BoundarySet
+        The new set.
     """
-    assignment = block_assignment(bset, blocks, layer).copy()
+    assignment = block_assignment(boundary_set, blocks, layer).copy()
     assignment.loc[moves["block"].to_numpy()] = moves["to_unit"].to_numpy()
-    frame = bset[layer]
+    frame = boundary_set[layer]
     attrs = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
     if "new" not in attrs.columns:
         attrs["new"] = False
@@ -110,18 +130,21 @@ def apply_moves(bset: BoundarySet, layer: str, blocks: str, moves: pd.DataFrame)
         like["new"] = True
         rows.append(like)
     units = pd.concat([kept, *rows], ignore_index=True)
-    assigned = bset[blocks].assign(**{layer: assignment.reindex(bset[blocks]["code"]).to_numpy()})
-    out = _blocks.build_from_blocks(assigned, layer, units, layer=layer, source=bset.source)
-    blocks_layer = bset[blocks].copy()
+    assigned = boundary_set[blocks].assign(
+        **{layer: assignment.reindex(boundary_set[blocks]["code"]).to_numpy()}
+    )
+    out = _blocks.build_from_blocks(assigned, layer, units, layer=layer, source=boundary_set.source)
+    blocks_layer = boundary_set[blocks].copy()
     if layer in blocks_layer.columns:
         blocks_layer[layer] = assignment.reindex(blocks_layer["code"]).to_numpy()
-    return bset.with_layers(**{layer: out, blocks: blocks_layer})
+    return boundary_set.with_layers(**{layer: out, blocks: blocks_layer})
 
 
 def diff(
     before: BoundarySet,
     after: BoundarySet,
     layer: str,
+    *,
     blocks: str | None = None,
     population: str = "population",
 ) -> Diff:

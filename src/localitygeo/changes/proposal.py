@@ -145,8 +145,20 @@ class Proposal:
     summary: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], path: str | Path | None = None) -> Proposal:
+    def from_dict(cls, data: Mapping[str, Any], *, path: str | Path | None = None) -> Proposal:
         """Build and check a proposal from plain data (a parsed TOML file).
+
+        Parameters
+        ----------
+        data : mapping
+            The proposal's tables: ``name``, ``description``, ``operations``.
+        path : str or pathlib.Path, optional
+            The file the data came from, for messages.
+
+        Returns
+        -------
+        Proposal
+            The checked proposal.
 
         Raises
         ------

@@ -28,6 +28,7 @@ from localitygeo.changes.planning import (
     plan_moves,
 )
 from localitygeo.changes.proposal import Operation, Proposal
+from localitygeo.deprecation import renamed
 from localitygeo.errors import ManifestError, format_codes
 from localitygeo.model.boundary_set import BoundarySet
 
@@ -39,12 +40,13 @@ __all__ = [
 ]
 
 
+@renamed(bset="boundary_set")
 def realign(
-    bset: BoundarySet,
+    boundary_set: BoundarySet,
     layer: str,
     to: str,
-    blocks: str | None = None,
     *,
+    blocks: str | None = None,
     population: str = "population",
     min_new: float | None = None,
     keep: str | None = None,
@@ -56,12 +58,12 @@ def realign(
     ``by = "blocks"`` judges it (:func:`localitygeo.judge_nesting`): each
     block counts wholly towards the parent holding most of its area, and a
     unit nests when all its blocks' parent is the same. After
-    :func:`localitygeo.apply` of the proposal on ``bset``, such a rule
+    :func:`localitygeo.apply` of the proposal on ``boundary_set``, such a rule
     reports no unit of ``layer`` not nested in ``to``.
 
     Parameters
     ----------
-    bset : BoundarySet
+    boundary_set : BoundarySet
         Holds ``layer`` (units), ``to`` (parents) and the blocks.
     layer, to : str
         Layer keys.
@@ -111,16 +113,20 @@ def realign(
     ColumnError
         ``population`` is not ``"population"`` and the blocks lack it.
     """
-    blocks = _blocks_layer(layer, blocks, bset)
+    blocks = _blocks_layer(layer, blocks, boundary_set)
     for key in (layer, to, blocks, *((keep,) if keep else ())):
-        bset[key]
+        boundary_set[key]
     if keep is not None and keep in (layer, blocks):
         raise ManifestError(
             f"keep = '{keep}' must be a layer above '{layer}' (such as its localities)",
-            path=bset.path,
+            path=boundary_set.path,
             layer=keep,
         )
-    work = bset if bset.built_from.get(layer) == blocks else bset.with_blocks(layer, blocks)
+    work = (
+        boundary_set
+        if boundary_set.built_from.get(layer) == blocks
+        else boundary_set.with_blocks(layer, blocks)
+    )
     plan = plan_moves(work, layer, to, blocks, population, min_new, keep)
     summary = _summary(plan, layer, to, blocks, population, keep, balance_warning)
     return Proposal(

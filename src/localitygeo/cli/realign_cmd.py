@@ -68,7 +68,9 @@ def realign(
     from localitygeo.io.manifest import read_boundaries
 
     bset = read_boundaries(path)
-    proposal = propose(bset, layer, to, blocks, population=population, min_new=min_new, keep=keep)
+    proposal = propose(
+        bset, layer, to, blocks=blocks, population=population, min_new=min_new, keep=keep
+    )
     if not proposal.operations:
         say(f"every {layer} already lies in one {to}: nothing to propose")
         return 0

@@ -115,7 +115,7 @@ def validate(
         with progress_callbacks() as (step, fraction):
             step(f"reading {target}")
             bset = read_boundaries(target)
-            report = run(bset, list(rules) or None, progress=step, fit_progress=fraction)
+            report = run(bset, rules=list(rules) or None, progress=step, fit_progress=fraction)
         text = render(report, fmt)
         if junit is not None:
             write_text_atomic(junit, render(report, "junit"))

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from localitygeo.geometry.crs import ensure_projected
+from localitygeo.geometry.crs import ensure_projected, measure_in
 
 __all__ = ["find_gaps", "find_overlaps"]
 
@@ -48,7 +48,9 @@ def valid_geoms(
     return idx, g
 
 
-def find_overlaps(layer: gpd.GeoDataFrame, tolerance_m2: float = 1.0) -> gpd.GeoDataFrame:
+def find_overlaps(
+    layer: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0, crs: object = None
+) -> gpd.GeoDataFrame:
     """Find pairs of units that overlap by more than a tolerance.
 
     Parameters
@@ -58,12 +60,18 @@ def find_overlaps(layer: gpd.GeoDataFrame, tolerance_m2: float = 1.0) -> gpd.Geo
     tolerance_m2 : float, default 1.0
         Overlaps of this area or less are ignored.
 
+    crs : optional
+        Reproject ``layer`` to this CRS before measuring (the result is in
+        it too). Without it the layer must be in a projected CRS.
+
     Returns
     -------
     geopandas.GeoDataFrame
         Columns ``code_a``, ``code_b``, ``area_m2`` and the overlap
         ``geometry``, largest first. Empty when the layer has no overlap.
     """
+    if crs is not None:
+        (layer,) = measure_in(crs, layer)
     ensure_projected(layer, "layer")
     return overlaps_of(layer, *valid_geoms(layer), tolerance_m2)
 
@@ -115,7 +123,9 @@ def _polygonal_all(g: np.ndarray, polygonal: Callable[[Any], Any]) -> np.ndarray
     return out
 
 
-def find_gaps(layer: gpd.GeoDataFrame, tolerance_m2: float = 1.0) -> gpd.GeoDataFrame:
+def find_gaps(
+    layer: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0, crs: object = None
+) -> gpd.GeoDataFrame:
     """Find holes inside a layer's extent that no unit covers.
 
     Parameters
@@ -126,12 +136,18 @@ def find_gaps(layer: gpd.GeoDataFrame, tolerance_m2: float = 1.0) -> gpd.GeoData
         Gaps of this area or less (such as the zero-area slivers between
         neighbours in generalised boundaries) are ignored.
 
+    crs : optional
+        Reproject ``layer`` to this CRS before measuring (the result is in
+        it too). Without it the layer must be in a projected CRS.
+
     Returns
     -------
     geopandas.GeoDataFrame
         Columns ``codes`` (list of the units bordering the gap), ``area_m2``
         and the gap ``geometry``, largest first.
     """
+    if crs is not None:
+        (layer,) = measure_in(crs, layer)
     ensure_projected(layer, "layer")
     return gaps_of(layer, *valid_geoms(layer), tolerance_m2)
 

@@ -12,13 +12,21 @@ from __future__ import annotations
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
+from localitygeo.deprecation import renamed
 from localitygeo.errors import CRSError
 
 if TYPE_CHECKING:
     import geopandas as gpd
     from pyproj import CRS
 
-__all__ = ["BRITISH_NATIONAL_GRID", "ensure_projected", "parse_crs", "same_crs", "working_crs"]
+__all__ = [
+    "BRITISH_NATIONAL_GRID",
+    "ensure_projected",
+    "measure_in",
+    "parse_crs",
+    "same_crs",
+    "working_crs",
+]
 
 #: EPSG code of the British National Grid, the working CRS for Great Britain.
 BRITISH_NATIONAL_GRID = "EPSG:27700"
@@ -78,47 +86,48 @@ def parse_crs(
         ) from None
 
 
-def working_crs(gdf: gpd.GeoDataFrame) -> CRS:
-    """Return a projected CRS suitable for measuring ``gdf``.
+@renamed(gdf="layer")
+def working_crs(layer: gpd.GeoDataFrame) -> CRS:
+    """Return a projected CRS suitable for measuring ``layer``.
 
     The British National Grid (EPSG:27700) when the data lie within Great
     Britain, otherwise the UTM zone estimated from the data's centre.
 
     Parameters
     ----------
-    gdf : geopandas.GeoDataFrame
+    layer : geopandas.GeoDataFrame
         Data with a CRS.
 
     Returns
     -------
     pyproj.CRS
-        A projected CRS. ``gdf`` itself is not changed.
+        A projected CRS. ``layer`` itself is not changed.
 
     Raises
     ------
     CRSError
-        If ``gdf`` has no CRS.
+        If ``layer`` has no CRS.
     """
     from pyproj import CRS
 
-    if gdf.crs is None:
+    if layer.crs is None:
         raise CRSError("the data have no CRS; set one before choosing a working CRS")
-    if len(gdf) == 0:
+    if len(layer) == 0:
         raise CRSError("cannot choose a working CRS for an empty layer")
     lon_lat = (
-        gdf.geometry.to_crs("OGC:CRS84").total_bounds
-        if not gdf.crs.equals(CRS("OGC:CRS84"))
-        else gdf.geometry.total_bounds
+        layer.geometry.to_crs("OGC:CRS84").total_bounds
+        if not layer.crs.equals(CRS("OGC:CRS84"))
+        else layer.geometry.total_bounds
     )
     west, south, east, north = (float(v) for v in lon_lat)
     gb_w, gb_s, gb_e, gb_n = _GB_BOUNDS
     if west >= gb_w and south >= gb_s and east <= gb_e and north <= gb_n:
         return CRS(BRITISH_NATIONAL_GRID)
-    utm = gdf.estimate_utm_crs()
+    utm = layer.estimate_utm_crs()
     return CRS(utm)
 
 
-def ensure_projected(gdf: gpd.GeoDataFrame, what: str = "layer") -> None:
+def ensure_projected(gdf: gpd.GeoDataFrame, what: str = "layer", *, fix: str | None = None) -> None:
     """Raise unless ``gdf`` is in a projected CRS.
 
     Parameters
@@ -127,20 +136,59 @@ def ensure_projected(gdf: gpd.GeoDataFrame, what: str = "layer") -> None:
         The data to check.
     what : str, default "layer"
         How to name the data in the message.
+    fix : str, optional
+        What the caller can do, for the message. The default suits the
+        functions that take ``crs=`` (they reproject when given one).
 
     Raises
     ------
     CRSError
         If the CRS is missing or geographic (degrees cannot measure area).
     """
+    if fix is None:
+        fix = (
+            "pass crs= to measure in a projected CRS (e.g. crs='EPSG:27700'), or reproject "
+            "first with .to_crs(localitygeo.working_crs(layer))"
+        )
     if gdf.crs is None:
         raise CRSError(f"{what} has no CRS; areas cannot be measured", layer=None)
     if not gdf.crs.is_projected:
         raise CRSError(
             f"{what} is in geographic CRS {gdf.crs.to_string()}; areas are measured only in "
-            f"a projected CRS. Reproject first, e.g. gdf.to_crs(localitygeo.working_crs(gdf)), "
-            f"or pass crs='EPSG:27700'"
+            f"a projected CRS: {fix}"
         )
+
+
+def measure_in(
+    crs: object, *frames: gpd.GeoDataFrame | None, threads: int | None = None
+) -> list[gpd.GeoDataFrame | None]:
+    """Return ``frames`` reprojected to ``crs`` (new frames), or as they are when ``crs`` is None.
+
+    What every measuring function's ``crs=`` does: reproject on request,
+    never silently.
+
+    Parameters
+    ----------
+    crs : CRS-like or None
+        Anything :func:`parse_crs` reads.
+    *frames : geopandas.GeoDataFrame or None
+        The layers to measure; None passes through.
+    threads : int, optional
+        Threads for reprojecting.
+
+    Returns
+    -------
+    list
+        The frames, in order.
+    """
+    if crs is None:
+        return list(frames)
+    from localitygeo.geometry.projection import to_crs
+    from localitygeo.profiling import stage
+
+    target = parse_crs(crs)
+    with stage("reproject"):
+        return [None if f is None else to_crs(f, target, threads=threads) for f in frames]
 
 
 def same_crs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, what: tuple[str, str]) -> None:

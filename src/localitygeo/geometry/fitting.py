@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from localitygeo.deprecation import renamed
 from localitygeo.errors import ColumnError, DataError, GeometryError, format_codes
-from localitygeo.geometry.crs import parse_crs, same_crs
+from localitygeo.geometry.crs import measure_in, same_crs
 from localitygeo.geometry.engine.keys import stable_argsort
 from localitygeo.geometry.measure import Progress
 from localitygeo.io.numbers import layer_numbers
@@ -51,12 +52,13 @@ ASSIGNMENT_COLUMNS = [
 _NEGLIGIBLE = 1e-9
 
 
+@renamed(weights="blocks", weight_column="weight")
 def best_fit(
     child: gpd.GeoDataFrame,
     parent: gpd.GeoDataFrame,
-    weights: gpd.GeoDataFrame | None = None,
     *,
-    weight_column: str = "population",
+    blocks: gpd.GeoDataFrame | None = None,
+    weight: str = "population",
     crs: object = None,
     threads: int | None = None,
     progress: Progress | None = None,
@@ -69,15 +71,15 @@ def best_fit(
     child, parent : geopandas.GeoDataFrame
         Layers with a unique ``code`` column (as :func:`localitygeo.read_layer`
         returns), in one projected CRS.
-    weights : geopandas.GeoDataFrame, optional
-        A finer layer (e.g. output areas) carrying ``weight_column``. Each of
+    blocks : geopandas.GeoDataFrame, optional
+        A finer layer (e.g. output areas) carrying the ``weight`` column. Each of
         its units counts wholly towards the child and the parent that contain
         its point on surface, and shares are shares of that weight. Children
         holding no weight fall back to area shares (``basis == "area"``).
-    weight_column : str, default "population"
-        Column of ``weights`` to use.
+    weight : str, default "population"
+        Column of ``blocks`` to weight by.
     crs : optional
-        Reproject ``child``, ``parent`` and ``weights`` to this CRS before
+        Reproject ``child``, ``parent`` and ``blocks`` to this CRS before
         measuring. Without it, all must already share one projected CRS.
     threads : int, optional
         Worker threads for the area computation (default: the number of
@@ -112,7 +114,7 @@ def best_fit(
         A child or parent has null or empty geometry or is not a polygon, or a
         child has no area.
     ColumnError
-        ``weight_column`` is not a column of ``weights``.
+        ``weight`` is not a column of ``blocks``.
     DataError
         ``table`` was computed for other layers, or comes with ``crs``.
 
@@ -128,18 +130,12 @@ def best_fit(
     if crs is not None:
         if table is not None:
             raise DataError("pass crs= or table=, not both: a table is measured in one CRS")
-        from localitygeo.geometry.projection import to_crs
-
-        crs = parse_crs(crs)
-        with stage("reproject"):
-            child = to_crs(child, crs, threads=threads)
-            parent = to_crs(parent, crs, threads=threads)
-            weights = None if weights is None else to_crs(weights, crs, threads=threads)
+        child, parent, blocks = measure_in(crs, child, parent, blocks, threads=threads)
     if table is None:
         with stage("overlaps"):
             table = overlap_table(child, parent, threads=threads, progress=progress, names=names)
     else:
-        table.check(child, parent, names)
+        table.check(child, parent, names=names)
     cgeom, pgeom = table.source_geometry, table.target_geometry
     ci, pj, inter = table.si, table.tj, table.area
     c_area = table.source_area
@@ -153,9 +149,9 @@ def best_fit(
     share = inter / c_area[ci]
     basis = np.full(len(child), "area", dtype=object)
 
-    if weights is not None:
+    if blocks is not None:
         tree = shapely.STRtree(pgeom)
-        wc, wp, wshare, has_weight = _weight_pairs(weights, weight_column, cgeom, tree, child)
+        wc, wp, wshare, has_weight = _weight_pairs(blocks, weight, cgeom, tree, child)
         keep = ~has_weight[ci]
         ci = np.concatenate([ci[keep], wc])
         pj = np.concatenate([pj[keep], wp])
@@ -194,10 +190,10 @@ def _weight_pairs(
     """Return (child index, parent index, weight share, child has weight) pairs."""
     if column not in weights.columns:
         raise ColumnError(
-            f"weights layer has no column '{column}'; columns are: "
+            f"blocks layer has no column '{column}'; columns are: "
             f"{', '.join(str(c) for c in weights.columns if c != weights.geometry.name)}"
         )
-    same_crs(child, weights, ("child layer", "weights layer"))
+    same_crs(child, weights, ("child layer", "blocks layer"))
     w = layer_numbers(weights, column)
     if np.isnan(w).any() or (w < 0).any():
         bad = int(np.isnan(w).sum() + (w < 0).sum())

@@ -47,7 +47,15 @@ class OverlapCache:
         return found
 
     def put(self, source: gpd.GeoDataFrame, target: gpd.GeoDataFrame, table: OverlapTable) -> None:
-        """Keep ``table`` as the overlap of these two layers."""
+        """Keep ``table`` as the overlap of these two layers.
+
+        Parameters
+        ----------
+        source, target : geopandas.GeoDataFrame
+            The two layers, as measured.
+        table : OverlapTable
+            Their overlaps.
+        """
         self._tables[(_fingerprint(source), _fingerprint(target))] = table
         # the fingerprints hold object ids: keep the objects alive so ids stay unique
         self._kept.append((source.geometry.array, target.geometry.array))

@@ -101,12 +101,25 @@ class OverlapTable:
         self,
         source: gpd.GeoDataFrame,
         target: gpd.GeoDataFrame,
+        *,
         names: tuple[str, str] = ("source layer", "target layer"),
     ) -> None:
         """Raise DataError unless the table was computed for these two layers.
 
         The layers must have the codes the table has, in the same order, and
         its CRS.
+
+        Parameters
+        ----------
+        source, target : geopandas.GeoDataFrame
+            The layers about to be measured with this table.
+        names : tuple of str, default ("source layer", "target layer")
+            How to name the two layers in the message.
+
+        Raises
+        ------
+        DataError
+            The table was computed for other layers.
         """
         for frame, codes, what in (
             (source, self.source_codes, names[0]),
@@ -122,21 +135,32 @@ class OverlapTable:
             if self.crs is not None and frame.crs is not None and not frame.crs.equals(self.crs):
                 raise DataError(f"table= was computed in {self.crs}, not the {what}'s {frame.crs}")
 
-    def select(self, keep: np.ndarray) -> OverlapTable:
-        """Return the table restricted to the source rows where ``keep`` is True."""
-        keep = np.asarray(keep, dtype=bool)
-        new = np.cumsum(keep) - 1
-        mine = keep[self.si]
+    def select(self, rows: np.ndarray) -> OverlapTable:
+        """Return the table restricted to the source rows where ``rows`` is True.
+
+        Parameters
+        ----------
+        rows : numpy.ndarray of bool
+            One flag per source unit of the table.
+
+        Returns
+        -------
+        OverlapTable
+            A new table over the kept source units (the targets are kept).
+        """
+        rows = np.asarray(rows, dtype=bool)
+        new = np.cumsum(rows) - 1
+        mine = rows[self.si]
         return OverlapTable(
-            source_codes=self.source_codes[keep],
+            source_codes=self.source_codes[rows],
             target_codes=self.target_codes,
-            source_area=self.source_area[keep],
+            source_area=self.source_area[rows],
             target_area=self.target_area,
             si=new[self.si[mine]],
             tj=self.tj[mine],
             area=self.area[mine],
             basis=self.basis,
-            source_geometry=self.source_geometry[keep],
+            source_geometry=self.source_geometry[rows],
             target_geometry=self.target_geometry,
             crs=self.crs,
         )
@@ -196,7 +220,11 @@ def overlap_table(
     if found is not None:
         return found
     for frame, what in ((source, names[0]), (target, names[1])):
-        ensure_projected(frame, what)
+        ensure_projected(
+            frame,
+            what,
+            fix="reproject both layers first with .to_crs(localitygeo.working_crs(layer))",
+        )
         check_codes(frame, what)
     same_crs(source, target, names)
     sgeom, tgeom, si, tj, area = _overlaps(source, target, threads, progress, names)

@@ -273,7 +273,9 @@ def coordinate_problem(
         return Problem(
             f"the coordinates (x {total[0]:.6g}..{total[2]:.6g}, y {total[1]:.6g}.."
             f"{total[3]:.6g}) lie far outside the area where {name} is used "
-            f"({_area_name(crs)}); is the CRS right? Give the file's real CRS with crs_in, "
+            f"({_area_name(crs)}); is the CRS right? Give the file's real CRS "
+            "with crs_in (manifest) "
+            "or assume_crs= (read_layer), "
             "or set check_crs = false for the layer",
             np.flatnonzero(outside),
             True,
@@ -357,11 +359,11 @@ def _mislabelled(bounds: np.ndarray, crs: CRS) -> str:
             )
         return (
             f"the coordinates ({seen}) are not degrees, as {name} says; they look projected: "
-            "give the file's real CRS with crs_in"
+            "give the file's real CRS with crs_in (manifest) or assume_crs= (read_layer)"
         )
     return (
         f"the coordinates ({seen}) are far too large for {name}; is the CRS right? "
-        "Give the file's real CRS with crs_in"
+        "Give the file's real CRS with crs_in (manifest) or assume_crs= (read_layer)"
     )
 
 

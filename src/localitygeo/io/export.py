@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from localitygeo.deprecation import renamed
 from localitygeo.errors import OutputError
 from localitygeo.io import toml_write as _toml
 
@@ -105,12 +106,15 @@ def _unclash(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[object, str]]:
     return (frame.rename(columns=renames) if renames else frame), renames
 
 
-def write_boundaries(bset: BoundarySet, folder: str | Path, *, overwrite: bool = False) -> Path:
-    """Write ``bset`` as a boundary-set folder and return its manifest's path.
+@renamed(bset="boundary_set")
+def write_boundaries(
+    boundary_set: BoundarySet, folder: str | Path, *, overwrite: bool = False
+) -> Path:
+    """Write ``boundary_set`` as a boundary-set folder and return its manifest's path.
 
     Parameters
     ----------
-    bset : BoundarySet
+    boundary_set : BoundarySet
         The set to write (for instance from :func:`localitygeo.apply`).
     folder : str or pathlib.Path
         The folder to create. It is built beside its final place and moved
@@ -142,15 +146,15 @@ def write_boundaries(bset: BoundarySet, folder: str | Path, *, overwrite: bool =
     if dest.exists() and not (overwrite and dest.is_dir()):
         what = "exists" if dest.is_dir() else "exists and is not a folder"
         raise OutputError(f"output folder {what}; choose another or overwrite", path=dest)
-    check_outputs({"the output folder": dest}, sets=[bset], folder=True, replace=overwrite)
-    _refuse_nul(bset, dest)
+    check_outputs({"the output folder": dest}, sets=[boundary_set], folder=True, replace=overwrite)
+    _refuse_nul(boundary_set, dest)
     renamed: dict[str, dict[object, str]] = {}
     with atomic_folder(dest, replace=overwrite) as tmp:
-        for key, frame in bset.layers.items():
+        for key, frame in boundary_set.layers.items():
             out, renamed[key] = _unclash(frame.copy())
             for col in out.columns:
                 if col != out.geometry.name and out[col].dtype == object:
                     out[col] = out[col].astype("string")
             out.to_file(tmp / _GPKG, driver="GPKG", layer=key, engine="pyogrio")
-        (tmp / "boundaries.toml").write_text(_manifest(bset, renamed), encoding="utf-8")
+        (tmp / "boundaries.toml").write_text(_manifest(boundary_set, renamed), encoding="utf-8")
     return dest / "boundaries.toml"

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from localitygeo.deprecation import renamed
 from localitygeo.errors import (
     ColumnError,
     CRSError,
@@ -47,19 +48,19 @@ __all__ = ["POLYGON_TYPES", "read_layer"]
 
 
 _PARQUET_SUFFIXES = {".parquet", ".geoparquet", ".pq"}
-# What a boundary file can be, for messages.
 
 Engine = Literal["pyogrio", "fiona"]
 
 
+@renamed(crs="assume_crs")
 def read_layer(
     path: str | Path,
     code: str,
+    *,
     name: str | None = None,
     layer: str | int | None = None,
     engine: Engine = "pyogrio",
-    *,
-    crs: Any = None,
+    assume_crs: Any = None,
     strict: bool = True,
     label: str | None = None,
     check_crs: bool = True,
@@ -80,7 +81,7 @@ def read_layer(
         Layer to read from a multi-layer file such as a GeoPackage.
     engine : {"pyogrio", "fiona"}, default "pyogrio"
         Which GDAL binding reads the file (ignored for GeoParquet).
-    crs : optional
+    assume_crs : optional
         CRS to assume when the file declares none. When the file declares one
         this must agree with it, unless the declared CRS contradicts the
         coordinates and this one fits them (a GeoJSON file of British
@@ -125,7 +126,7 @@ def read_layer(
         ``code`` or ``name`` is not a column (the message lists those that
         exist).
     CRSError
-        The file has no CRS and none was given, ``crs`` is not a CRS or
+        The file has no CRS and none was given, ``assume_crs`` is not a CRS or
         contradicts the file's, or the coordinates contradict the CRS (the
         message gives the likely fix).
     GeometryError
@@ -157,7 +158,7 @@ def read_layer(
         ]
         gdf = gdf[[*dict.fromkeys(keep), "geometry"]]
     _check_geometry_types(gdf, p, where)
-    gdf = _set_crs(gdf, crs, p, where, check_crs)
+    gdf = _set_crs(gdf, assume_crs, p, where, check_crs)
     if strict:
         check_strict(gdf, p, where)
     return gdf
@@ -297,7 +298,7 @@ def _set_crs(
     declared = gdf.crs
     if declared is None and given is None:
         raise CRSError(
-            "the file declares no CRS; give one (crs= in read_layer, or crs_in for the "
+            "the file declares no CRS; give one (assume_crs= in read_layer, or crs_in for the "
             "layer in boundaries.toml)",
             path=p,
             layer=where,

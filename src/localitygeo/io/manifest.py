@@ -286,7 +286,7 @@ def read_boundaries(path: str | Path) -> BoundarySet:
                 name=ls.name,
                 layer=ls.layer,
                 engine=ls.engine,
-                crs=ls.crs_in,
+                assume_crs=ls.crs_in,
                 strict=False,
                 label=key,
                 check_crs=ls.check_crs,

@@ -59,8 +59,8 @@ _TABLES = "CSV, gzipped CSV or Excel"
 def read_indicators(
     path: str | Path,
     code: str,
-    columns: Sequence[str] | Mapping[str, str] | None = None,
     *,
+    columns: Sequence[str] | Mapping[str, str] | None = None,
     numeric: Sequence[str] | None = None,
     sheet: str | int | None = None,
     na_values: Sequence[str] = SUPPRESSED,

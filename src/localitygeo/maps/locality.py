@@ -173,7 +173,7 @@ def _name_labels(boundary_set: BoundarySet, key: str, precision: int) -> dict[st
 
 def locality_map(
     boundary_set: BoundarySet,
-    layer: str = "neighbourhood",
+    layer: str,
     indicator: str | None = None,
     *,
     data: pd.DataFrame | None = None,
@@ -200,7 +200,7 @@ def locality_map(
     ----------
     boundary_set : BoundarySet
         The set to draw.
-    layer : str, default "neighbourhood"
+    layer : str
         The layer whose units are coloured.
     indicator : str, optional
         Column (of the layer, or of ``data``) to colour by. Without it units

@@ -64,7 +64,11 @@ def simplify_coverage(layer: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDat
         shapely each such polygon is simplified on its own, preserving its
         topology, and a warning says so.
     """
-    ensure_projected(layer, "layer to publish")
+    ensure_projected(
+        layer,
+        "layer to publish",
+        fix="reproject it first with .to_crs(localitygeo.working_crs(layer))",
+    )
     out = layer.copy()
     if tolerance_m <= 0:
         return out
@@ -129,7 +133,11 @@ def outline_edges(layer: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFra
         One row, no attributes, whose geometry is the (multi)line network of
         all unit boundaries, in the layer's CRS.
     """
-    ensure_projected(layer, "layer to publish")
+    ensure_projected(
+        layer,
+        "layer to publish",
+        fix="reproject it first with .to_crs(localitygeo.working_crs(layer))",
+    )
     if tolerance_m > 0:
         geoms = np.asarray(simplify_coverage(layer, tolerance_m).geometry.array, dtype=object)
     else:

@@ -245,7 +245,7 @@ class BoundarySet:
                 )
         return replace(self, layers={**self.layers, **layers})
 
-    def with_blocks(self, layer: str, blocks: str, column: str | None = None) -> BoundarySet:
+    def with_blocks(self, layer: str, blocks: str, *, column: str | None = None) -> BoundarySet:
         """Return a copy in which ``layer`` is built from the units of ``blocks``.
 
         Parameters

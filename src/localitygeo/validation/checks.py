@@ -78,8 +78,8 @@ NESTING_RULES: dict[str, NestRule] = {
 
 def validate(
     boundary_set: BoundarySet,
-    rules: list[str] | None = None,
     *,
+    rules: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
     fit_progress: Progress | None = None,
 ) -> ValidationReport:
@@ -142,7 +142,7 @@ def validate(
         for j in _straddle_judgements(judged):
             issues.extend(_block_straddles(j, boundary_set))
     return ValidationReport.from_issues(
-        boundary_set.source, issues, assignments, notes, boundary_set.crs
+        boundary_set.source, issues, assignments=assignments, notes=notes, crs=boundary_set.crs
     )
 
 

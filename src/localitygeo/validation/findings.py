@@ -144,7 +144,11 @@ def _measured(
 ) -> gpd.GeoDataFrame:
     """``fn`` (overlaps_of or gaps_of) of the layer's usable rows, repaired."""
     p = _prepare(gdf) if prep is None else prep
-    ensure_projected(p.usable, "layer")
+    ensure_projected(
+        p.usable,
+        "layer",
+        fix="give the set a projected crs (the manifest's crs, or crs= in from_layers)",
+    )
     return fn(p.usable, p.idx, p.g, tolerance)
 
 

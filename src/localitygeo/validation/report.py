@@ -85,11 +85,31 @@ class ValidationReport:
         cls,
         source: str,
         issues: Sequence[Issue],
+        *,
         assignments: Mapping[str, pd.DataFrame] | None = None,
         notes: Sequence[str] = (),
         crs: CRS | None = None,
     ) -> ValidationReport:
-        """Build a report from a list of :class:`Issue`, most serious first."""
+        """Build a report from a list of :class:`Issue`, most serious first.
+
+        Parameters
+        ----------
+        source : str
+            The set the report describes (its folder or name).
+        issues : sequence of Issue
+            The findings.
+        assignments : mapping of str to pandas.DataFrame, optional
+            Best-fit tables by nesting rule id.
+        notes : sequence of str, default ()
+            What reading the set did (reprojections, CRS corrections).
+        crs : pyproj.CRS, optional
+            The CRS of the findings' geometries.
+
+        Returns
+        -------
+        ValidationReport
+            The report.
+        """
         rank = {s: i for i, s in enumerate(SEVERITIES)}
         ordered = sorted(issues, key=lambda i: (rank.get(i.severity, 9), i.layer, i.rule, i.codes))
         frame = pd.DataFrame(
@@ -151,7 +171,7 @@ class ValidationReport:
             ],
         }
 
-    def to_json(self, indent: int | None = 2) -> str:
+    def to_json(self, *, indent: int | None = 2) -> str:
         """Return the report as JSON text.
 
         Parameters
