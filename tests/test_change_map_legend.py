@@ -106,3 +106,16 @@ def test_legend_swatches_match_what_the_pane_draws(drawn):
     assert fills <= set(UNIT_COLOURS)
     assert sum(rgb(c) in swatches[0] for c in UNIT_COLOURS) >= 4  # the units' swatch
     assert "Ward boundaries (dashed)" in rows and "Moved blocks" in rows
+
+
+def test_legend_title_is_the_layers_title_not_its_key():
+    from localitygeo.maps import render_html
+    from localitygeo.maps.page import page_data
+
+    city = lg.read_boundaries(Path(__file__).resolve().parents[1] / "boundaries" / "example-city")
+    after = lg.apply(city, lg.realign(city, "neighbourhood", "ward"))
+    d = lg.diff(city, after, "neighbourhood")
+    panes = page_data(render_html(change_map(city, after, d, tiles=None)))
+    title = city.specs["neighbourhood"].title
+    assert title and title != "neighbourhood"
+    assert panes[1]["legend"]["title"] == f"Change in {title}"

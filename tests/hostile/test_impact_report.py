@@ -90,7 +90,7 @@ def test_html_report_holds_only_the_templates_elements(hostile):
     # The map travels in the iframe's srcdoc, and its data hold the texts exactly.
     (srcdoc,) = [dict(a)["srcdoc"] for t, a in parsed.tags if t == "iframe"]
     panes = page_data(srcdoc)
-    assert panes[1]["legend"]["title"] == f"Change in {hs.unit.replace('_', ' ')}"
+    assert panes[1]["legend"]["title"] == f"Change in {before.specs[hs.unit].title}"
     assert [hs.code, f"{hs.text} 23"] in panes[0]["layers"][0]["rows"]
 
 

@@ -167,7 +167,8 @@ def change_map(
     precision : int, default 5
         Decimal places of longitude/latitude kept (5 is about 1 m).
     title : str, optional
-        Heading of the legend (shown as text); default "Change in <layer>".
+        Heading of the legend (shown as text); default "Change in <the layer's title>"
+        (its manifest title, e.g. "MSOAs", else its key in title case).
     attribution : str
         Attribution line for the boundaries (required for OGL data), shown
         in the legend; the tiles keep their own credit.
@@ -251,7 +252,7 @@ def change_map(
         if len(moved):
             layers.append(moved_layer)
         legend = {
-            "title": title or f"Change in {layer.replace('_', ' ')}",
+            "title": title or f"Change in {pane_title}",
             "rows": _legend_rows(before, layer, drawn, summary, bool(len(moved))),
             "note": attribution,
         }
