@@ -254,7 +254,7 @@ def test_map_command_draws_the_change(tmp_path):
              "-o", str(out))  # fmt: skip
     assert r.returncode == 0, r.stderr
     moved = realign_moves()
-    assert f"{len(moved)} small_area block(s) change neighbourhood" in r.stdout
+    assert f"{len(moved)} small areas change neighbourhood" in r.stdout
     html = out.read_text()
     import re
 

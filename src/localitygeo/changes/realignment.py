@@ -170,10 +170,14 @@ def _summary(
         if plan.by_population
         else f"{moves['area_m2'].sum() / 10_000:,.1f} ha"
     )
+    from localitygeo.changes.wording import count, nouns
+
+    block_nouns = nouns(blocks.replace("_", " "))
+    unit_nouns = nouns(layer.replace("_", " "))
     out = [
-        f"Moves {len(moves)} {blocks} block(s) ({amount}) out of "
-        f"{moves['from_unit'].nunique()} {layer} unit(s) so that every {layer} lies in one "
-        f"{to}, {judged}."
+        f"Moves {count(len(moves), *block_nouns)} ({amount}) out of "
+        f"{count(moves['from_unit'].nunique(), *unit_nouns)} so that every "
+        f"{unit_nouns[0]} lies in one {nouns(to.replace('_', ' '))[0]}, {judged}."
     ]
     if not plan.by_population:
         out.append(

@@ -170,12 +170,16 @@ def _change(
     from localitygeo.changes.differences import diff
     from localitygeo.changes.operations import apply
     from localitygeo.changes.proposal import read_proposal
+    from localitygeo.changes.wording import count, nouns
     from localitygeo.cli._echo import say
     from localitygeo.maps.change import change_map, fixed_parent
 
     after = apply(bset, read_proposal(proposal_path))
     d = diff(bset, after, layer)
-    say(f"{len(d.moved)} {d.blocks} block(s) change {layer}")
+    block, blocks = nouns(bset.specs[d.blocks].title if d.blocks in bset.specs else d.blocks)
+    unit = nouns(bset.specs[layer].title if layer in bset.specs else layer)[0]
+    moved = count(len(d.moved), block, blocks)
+    say(f"{moved} {'changes' if len(d.moved) == 1 else 'change'} {unit}")
     return change_map(
         bset,
         after,

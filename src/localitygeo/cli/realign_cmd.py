@@ -77,5 +77,7 @@ def realign(
     write_text_atomic(output, proposal.to_toml())
     for line in proposal.summary:
         say(line)
-    say(f"{len(proposal.operations)} operation(s); wrote {output}")
+    from localitygeo.changes.wording import count
+
+    say(f"{count(len(proposal.operations), 'operation', 'operations')}; wrote {output}")
     return 0
