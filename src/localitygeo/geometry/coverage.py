@@ -12,8 +12,9 @@ only what exceeds a tolerance in square metres.
   share more than the tolerance, which it keeps if they do: the pairs and
   areas a GEOS intersection of every pair gives, without intersecting the
   hundreds of thousands of neighbours of a national layer.
-- :func:`find_gaps` unions the layer and keeps the holes of that union larger
-  than the tolerance, naming the units around each.
+- :func:`find_gaps` keeps the holes of the layer's union larger than the
+  tolerance, naming the units around each; the holes are found tile by tile
+  (:mod:`localitygeo.geometry.tiled_gaps`) without unioning the whole layer.
 """
 
 from __future__ import annotations
@@ -175,17 +176,12 @@ def gaps_of(
     return out.sort_values("area_m2", ascending=False, ignore_index=True)
 
 
-def _holes(union: Any) -> np.ndarray:
-    """Return the holes of a union's polygons, as polygons."""
-    polys = shapely.get_parts(union)
-    polys = polys[shapely.get_type_id(polys) == 3]  # polygons only
-    rings, owner = shapely.get_rings(polys, return_index=True)
-    interior = np.ones(len(rings), dtype=bool)
-    interior[np.unique(owner, return_index=True)[1]] = False  # each polygon's shell comes first
-    return np.asarray(shapely.polygons(rings[interior]), dtype=object)
-
-
 def gap_holes(g: np.ndarray, tolerance_m2: float) -> np.ndarray:
-    """Return the holes of ``union_all(g)`` larger than the tolerance (valid ``g``)."""
-    holes = _holes(shapely.union_all(g))
-    return holes[np.asarray(shapely.area(holes)) > tolerance_m2]
+    """Return the holes of ``union_all(g)`` larger than the tolerance (valid ``g``).
+
+    Found tile by tile (:mod:`localitygeo.geometry.tiled_gaps`), without the
+    union of the whole layer.
+    """
+    from localitygeo.geometry.tiled_gaps import gap_holes as tiled
+
+    return tiled(g, tolerance_m2)
