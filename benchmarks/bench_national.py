@@ -90,6 +90,18 @@ for path in sys.argv[1:]:
 """
 
 
+def _console_script() -> str:
+    """The ``localitygeo`` command of this interpreter's environment (PATH need not hold it)."""
+    beside = Path(sys.executable).parent / "localitygeo"
+    found = str(beside) if beside.exists() else shutil.which("localitygeo")
+    if found is None:
+        raise SystemExit(
+            f"no localitygeo command beside {sys.executable} or on PATH; "
+            "install the package (make setup) and run this with .venv/bin/python"
+        )
+    return found
+
+
 def subset(folder: Path, quick: bool) -> dict[str, Path]:
     """Return the layer files to use: England's, or (quick) a dozen councils' copies."""
     england = DATA / "england"
@@ -167,7 +179,7 @@ def load() -> str:
 def lookup_job(tmp: Path, files: dict[str, Path], overlay: bool) -> list[tuple[str, float, float]]:
     import pandas as pd
 
-    py, exe = sys.executable, shutil.which("localitygeo") or "localitygeo"
+    py, exe = sys.executable, _console_script()
     scripts = {}
     for name, text in (("floor_lookup", FLOOR_LOOKUP), ("overlay_lookup", OVERLAY_LOOKUP)):
         scripts[name] = tmp / f"{name}.py"
@@ -199,7 +211,7 @@ def lookup_job(tmp: Path, files: dict[str, Path], overlay: bool) -> list[tuple[s
 def validate_job(
     tmp: Path, files: dict[str, Path], keep: Path | None
 ) -> list[tuple[str, float, float]]:
-    py, exe = sys.executable, shutil.which("localitygeo") or "localitygeo"
+    py, exe = sys.executable, _console_script()
     script = tmp / "floor_validate.py"
     script.write_text(textwrap.dedent(FLOOR_VALIDATE), encoding="utf-8")
     folder = manifest(tmp, files)
