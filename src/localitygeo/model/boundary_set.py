@@ -27,7 +27,7 @@ layer to the working CRS (recording that it did so in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -166,6 +166,12 @@ class BoundarySet:
     Build one with :func:`read_boundaries` or :meth:`from_layers`. Treat it as
     immutable: operations that change boundaries return a new set.
 
+    It behaves as a read-only mapping of layer key to GeoDataFrame:
+    ``"ward" in bset``, ``len(bset)``, ``for key in bset``, ``keys()``,
+    ``values()``, ``items()`` and ``get()`` work as on a dict, and
+    ``bset["nope"]`` raises :class:`~localitygeo.errors.ManifestError` naming
+    the layers the set has.
+
     Attributes
     ----------
     name : str
@@ -213,6 +219,42 @@ class BoundarySet:
                 f"no layer '{key}'; the set has: {', '.join(self.layers)}",
                 path=self.path,
             ) from None
+
+    def __contains__(self, key: object) -> bool:
+        """Return whether the set has a layer ``key``."""
+        return key in self.layers
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the layer keys, in manifest order."""
+        return iter(self.layers)
+
+    def __len__(self) -> int:
+        """Return the number of layers."""
+        return len(self.layers)
+
+    def keys(self) -> KeysView[str]:
+        """Return the layer keys, as ``dict.keys()`` does."""
+        return self.layers.keys()
+
+    def values(self) -> ValuesView[gpd.GeoDataFrame]:
+        """Return the layers, as ``dict.values()`` does."""
+        return self.layers.values()
+
+    def items(self) -> ItemsView[str, gpd.GeoDataFrame]:
+        """Return ``(key, layer)`` pairs, as ``dict.items()`` does."""
+        return self.layers.items()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return layer ``key``, or ``default`` when the set has no such layer.
+
+        Parameters
+        ----------
+        key : str
+            A layer key.
+        default : optional
+            What to return for an unknown key (``None``).
+        """
+        return self.layers.get(key, default)
 
     def __repr__(self) -> str:
         """Summarise the set on one line."""
@@ -359,3 +401,8 @@ class BoundarySet:
             checks=checks or Checks(),
             notes=tuple(notes),
         )
+
+
+# A read-only mapping of layer key -> GeoDataFrame (its methods are above; the
+# dataclass keeps its own equality, so it is registered rather than subclassed).
+Mapping.register(BoundarySet)
