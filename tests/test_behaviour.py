@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import localitygeo as lg
 from localitygeo.errors import ManifestError
+from localitygeo.maps import locality_map, save
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "boundaries" / "example-city"
@@ -44,3 +46,15 @@ def test_a_built_set_is_a_mapping_too(city):
     assert list(small) == ["a", "b"] and "a" in small and "ward" not in small
     assert len(small.with_layers(c=city["ward"])) == 3 and len(small) == 2
 
+
+def test_writers_return_the_path_written(city, tmp_path):
+    frame = pd.DataFrame({"code": ["a", "b"], "n": [1, 2]})
+    text = lg.write_csv(frame, index=False)
+    assert isinstance(text, str) and text.splitlines()[0] == "code,n"
+    written = lg.write_csv(frame, str(tmp_path / "t.csv"), index=False)
+    assert written == tmp_path / "t.csv" and isinstance(written, Path)
+    assert written.read_text(encoding="utf-8") == text
+    page = save(locality_map(city, "neighbourhood", tiles=None), tmp_path / "m.html")
+    assert page == tmp_path / "m.html" and page.read_text(encoding="utf-8").startswith("<!")
+    manifest = lg.write_boundaries(city, tmp_path / "set")
+    assert manifest == tmp_path / "set" / "boundaries.toml" and manifest.exists()

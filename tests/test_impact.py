@@ -157,8 +157,9 @@ def test_reports_carry_the_same_content_and_escape_names(city, tmp_path):
     assert {u["unit"] for u in data["units"]["neighbourhood"]} == set(
         im.units["neighbourhood"].index
     )
-    size = write_impact(im, tmp_path / "r.md")
-    assert size == (tmp_path / "r.md").stat().st_size
+    written = write_impact(im, tmp_path / "r.md")
+    assert isinstance(written, Path) and written == tmp_path / "r.md"
+    assert written.read_text(encoding="utf-8") == render_impact(im, "md")
 
 
 def _cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
@@ -208,8 +209,9 @@ def test_write_impacts_writes_all_or_nothing(change, tmp_path):
     from localitygeo.errors import OutputError
 
     *_, im = change
-    sizes = write_impacts(im, [(tmp_path / "r.md", None), (tmp_path / "r.json", "json")])
-    assert sizes == [(tmp_path / n).stat().st_size for n in ("r.md", "r.json")]
+    written = write_impacts(im, [(str(tmp_path / "r.md"), None), (tmp_path / "r.json", "json")])
+    assert written == [tmp_path / "r.md", tmp_path / "r.json"]
+    assert all(isinstance(p, Path) and p.stat().st_size > 0 for p in written)
     with pytest.raises(OutputError):  # the second folder is missing: neither is written
         write_impacts(im, [(tmp_path / "s.md", None), (tmp_path / "no" / "s.json", None)])
     assert not (tmp_path / "s.md").exists()

@@ -180,8 +180,8 @@ def write_impacts(
     im: Impact,
     outputs: Sequence[tuple[str | Path, str | None]],
     **kwargs: Any,
-) -> list[int]:
-    """Write the report in several formats from one impact, all or none; return the sizes.
+) -> list[Path]:
+    """Write the report in several formats from one impact, all or none; return the paths.
 
     Every file is rendered first (a PDF printed by headless Chromium from
     the HTML report, see :mod:`localitygeo.io.pdf`), then all are moved into
@@ -198,8 +198,8 @@ def write_impacts(
 
     Returns
     -------
-    list of int
-        Bytes written, per output.
+    list of pathlib.Path
+        The files written, in the order of ``outputs``.
 
     Raises
     ------
@@ -224,7 +224,7 @@ def write_impacts(
     with atomic_files([p for p, _ in outputs]) as tmps:
         for tmp, blob in zip(tmps, data, strict=True):
             tmp.write_bytes(blob)
-    return [len(b) for b in data]
+    return [Path(p) for p, _ in outputs]
 
 
 def write_impact(
@@ -232,8 +232,8 @@ def write_impact(
     path: str | Path,
     fmt: Format | None = None,
     **kwargs: Any,
-) -> int:
-    """Write the report atomically and return its size in bytes.
+) -> Path:
+    """Write the report atomically and return the path written.
 
     Parameters
     ----------
@@ -249,7 +249,7 @@ def write_impact(
 
     Returns
     -------
-    int
-        Bytes written.
+    pathlib.Path
+        The file written.
     """
     return write_impacts(im, [(path, fmt)], **kwargs)[0]

@@ -128,7 +128,7 @@ def impact(
         if with_map and any(f in ("html", "pdf") for _, f in targets)
         else None
     )
-    sizes = write_impacts(
+    written = write_impacts(
         im,
         targets,
         set_name=before.name,
@@ -137,8 +137,8 @@ def impact(
     )
     for line in im.summary[:3]:
         say(line)
-    for (out, _), size in zip(targets, sizes, strict=True):
-        say(f"wrote {out} ({size / 1024:,.0f} KiB)")
+    for out in written:
+        say(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KiB)")
     return 0
 
 

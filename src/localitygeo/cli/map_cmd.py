@@ -149,7 +149,7 @@ def map_command(
             "attribution": attribution,
         }
         m = _choropleth(bset, layer, indicator, source, weight, look)
-    size = save(m, output, inline=inline)
+    size = save(m, output, inline=inline).stat().st_size
     say(f"wrote {output} ({size / 1024:,.0f} KiB, {size:,} bytes):")
     from localitygeo.maps.page import size_report
 

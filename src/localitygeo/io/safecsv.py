@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -212,14 +212,26 @@ def _fixed6(x: Any) -> Any:
     return pa.array(cells, type=pa.string())
 
 
+@overload
+def write_csv(
+    frame: pd.DataFrame, path: None = None, *, escape_formulas: bool = True, **options: Any
+) -> str: ...
+
+
+@overload
+def write_csv(
+    frame: pd.DataFrame, path: str | Path, *, escape_formulas: bool = True, **options: Any
+) -> Path: ...
+
+
 def write_csv(
     frame: pd.DataFrame,
     path: str | Path | None = None,
     *,
     escape_formulas: bool = True,
     **options: Any,
-) -> str:
-    """Return ``frame`` as CSV text and, given ``path``, write it there atomically.
+) -> str | Path:
+    """Write ``frame`` as CSV atomically to ``path`` and return the path; without one, the text.
 
     Parameters
     ----------
@@ -235,8 +247,8 @@ def write_csv(
 
     Returns
     -------
-    str
-        The CSV text.
+    pathlib.Path or str
+        The file written, given ``path``; otherwise the CSV text.
     """
     table = escape_frame(frame) if escape_formulas else frame
     fast = _arrow_csv(table, options)
@@ -250,4 +262,5 @@ def write_csv(
         from localitygeo.io.atomic import write_text_atomic
 
         write_text_atomic(path, text)
+        return Path(path)
     return text

@@ -253,8 +253,8 @@ def _compact_json() -> Iterator[None]:
         policies["json.dumps_kwargs"] = before
 
 
-def save(m: Any, path: str | Path, *, inline: bool = False) -> int:
-    """Write a map to one HTML file atomically and return its size in bytes.
+def save(m: Any, path: str | Path, *, inline: bool = False) -> Path:
+    """Write a map to one HTML file atomically and return the path written.
 
     The embedded GeoJSON is written compactly (no spaces after separators).
 
@@ -272,11 +272,11 @@ def save(m: Any, path: str | Path, *, inline: bool = False) -> int:
 
     Returns
     -------
-    int
-        Size of the written file in bytes.
+    pathlib.Path
+        The file written (``path.stat().st_size`` is its size).
     """
     write_text_atomic(path, render_html(m, inline=inline))
-    return Path(path).stat().st_size
+    return Path(path)
 
 
 def render_html(m: Any, *, inline: bool = False) -> str:
