@@ -35,6 +35,7 @@ __all__ = [
     "OutputError",
     "ProposalError",
     "format_codes",
+    "missing_column",
     "warn",
 ]
 
@@ -58,6 +59,46 @@ def format_codes(codes: Iterable[object], limit: int = 5) -> str:
     if len(items) <= limit:
         return ", ".join(items)
     return f"{', '.join(items[:limit])} and {len(items) - limit} more"
+
+
+def missing_column(
+    column: str,
+    columns: Iterable[object],
+    *,
+    role: str,
+    layer: str | None = None,
+    path: str | PathLike[str] | None = None,
+) -> ColumnError:
+    """Return the one error for a named column a layer or table lacks.
+
+    Every stage that is told to weight or count by a column (``population=``,
+    ``weight=``) and does not find it raises this, so the same mistake reads
+    the same everywhere: the file, the layer, the column and what it is for.
+
+    Parameters
+    ----------
+    column : str
+        The column asked for.
+    columns : iterable
+        The columns there are, listed in the message.
+    role : str
+        What the column was for (``"population"``, ``"weight"``...).
+    layer : str, optional
+        The layer (or table) that lacks it.
+    path : str or os.PathLike, optional
+        The file the layer or table was read from.
+
+    Returns
+    -------
+    ColumnError
+        To raise.
+    """
+    have = [str(c) for c in columns if str(c) != "geometry"]
+    return ColumnError(
+        f"no column '{column}' for {role}; columns are: {format_codes(have, limit=20)}",
+        path=path,
+        layer=layer,
+    )
 
 
 class LocalityGeoError(Exception):

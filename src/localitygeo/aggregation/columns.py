@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from localitygeo.errors import ColumnError, DataError, format_codes, warn
+from localitygeo.errors import ColumnError, DataError, format_codes, missing_column, warn
 from localitygeo.io.numbers import parse_numbers
 
 #: Result columns the function adds itself (user columns may not use these names).
@@ -78,13 +78,16 @@ def check_columns(
             f"weight column '{weight}' is intensive; weight by an extensive count such as "
             "population"
         )
-    names = [*ext, *inten, *([weight] if weight is not None else [])]
     have = set(map(str, data.columns))
+    if weight is not None and weight not in have:
+        raise missing_column(weight, data.columns, role="weight", path=data.attrs.get("path"))
+    names = [*ext, *inten]
     missing = [c for c in names if c not in have]
     if missing:
         raise ColumnError(
             f"data has no column(s) {format_codes(missing)}; columns are: "
-            f"{format_codes(list(data.columns), limit=20)}"
+            f"{format_codes(list(data.columns), limit=20)}",
+            path=data.attrs.get("path"),
         )
     reserved = [c for c in [*ext, *inten] if c in _RESERVED]
     if reserved:

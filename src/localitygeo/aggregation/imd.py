@@ -31,7 +31,7 @@ import pandas as pd
 from localitygeo.aggregation.columns import by_code, numeric
 from localitygeo.aggregation.pairs import apportion, overlay_pairs
 from localitygeo.aggregation.transfer import Method
-from localitygeo.errors import ColumnError, DataError, format_codes
+from localitygeo.errors import DataError, missing_column
 from localitygeo.geometry.fitting import fit_table
 from localitygeo.geometry.overlay import OverlapTable
 
@@ -159,12 +159,9 @@ def imd_summary(
         raise DataError(f"national_count must be a whole number, not {national_count!r}")
     if national_count < 1:
         raise DataError(f"national_count must be positive, not {national_count}")
-    for col in (rank, population):
+    for col, role in ((rank, "rank"), (population, "population")):
         if col not in data.columns:
-            raise ColumnError(
-                f"data has no column '{col}'; columns are: "
-                f"{format_codes(list(data.columns), limit=20)}"
-            )
+            raise missing_column(col, data.columns, role=role, path=data.attrs.get("path"))
     if rank == population:
         raise DataError(f"rank and population are the same column '{rank}'")
     values = numeric(by_code(data), [rank, population])

@@ -41,7 +41,7 @@ from localitygeo.changes.metrics import (
     polsby_popper,
 )
 from localitygeo.changes.wording import straddle_line, summary
-from localitygeo.errors import ColumnError, ManifestError
+from localitygeo.errors import ColumnError, ManifestError, missing_column
 from localitygeo.geometry.overlap_cache import OverlapCache
 from localitygeo.io.numbers import parse_numbers
 from localitygeo.model.blocks import finest_assignment
@@ -215,7 +215,9 @@ def impact(
             "out (nobody is counted, not zero people)"
         )
     if population is not None and pop_col is None and population != "population":
-        raise ColumnError(f"blocks have no column '{population}'", layer=finest)
+        raise missing_column(
+            population, cols, role="population", layer=finest, path=before.file_of(finest)
+        )
     inds = list(indicators)
     absent = [c for c in inds if c not in cols]
     if absent:
@@ -223,6 +225,7 @@ def impact(
             f"blocks have no column(s) {', '.join(absent)}; columns are: "
             f"{', '.join(sorted(map(str, cols - {'geometry'})))}",
             layer=finest,
+            path=before.file_of(finest),
         )
     metrics: list[dict[str, Any]] = []
     units: dict[str, pd.DataFrame] = {}

@@ -17,7 +17,7 @@ from localitygeo.changes.planning import (
     distinct,
 )
 from localitygeo.deprecation import renamed
-from localitygeo.errors import ManifestError
+from localitygeo.errors import ManifestError, missing_column
 from localitygeo.io.numbers import parse_numbers
 from localitygeo.model import blocks as _blocks
 from localitygeo.model.boundary_set import BoundarySet
@@ -160,8 +160,9 @@ def diff(
         Its blocks (default: the layer it is built from in ``after``, else in
         ``before``).
     population : str, default "population"
-        Column of the blocks counted as population (NaN when absent: unknown,
-        not zero).
+        Column of the blocks counted as population. Without the default
+        column, populations are NaN (unknown, not zero); another column the
+        blocks lack is a :class:`~localitygeo.errors.ColumnError`.
 
     Returns
     -------
@@ -176,6 +177,10 @@ def diff(
     a = block_assignment(before, blocks, layer)
     b = block_assignment(after, blocks, layer).reindex(a.index)
     blk = before[blocks].set_index("code").loc[a.index]
+    if population not in blk.columns and population != "population":
+        raise missing_column(
+            population, blk.columns, role="population", layer=blocks, path=before.file_of(blocks)
+        )
     pop = (
         parse_numbers(blk[population], population, layer=blocks, path=before.path).fillna(0)
         if population in blk.columns

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from localitygeo.errors import ColumnError
+from localitygeo.errors import missing_column
 from localitygeo.geometry.overlay import membership
 from localitygeo.io.numbers import layer_numbers
 from localitygeo.model import blocks as _blocks
@@ -206,7 +206,9 @@ def plan_moves(
     if by_population:
         pop = np.nan_to_num(layer_numbers(b, population, blocks, work.path), nan=0.0)
     elif population != "population":
-        raise ColumnError(f"blocks have no column '{population}'", layer=blocks)
+        raise missing_column(
+            population, b.columns, role="population", layer=blocks, path=work.file_of(blocks)
+        )
     else:
         pop = np.full(len(b), np.nan)
     size = pop if by_population else area

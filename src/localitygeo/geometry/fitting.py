@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 
 from localitygeo.deprecation import renamed
-from localitygeo.errors import ColumnError, DataError, GeometryError, format_codes
+from localitygeo.errors import DataError, GeometryError, format_codes, missing_column
 from localitygeo.geometry.crs import measure_in, same_crs
 from localitygeo.geometry.engine.keys import stable_argsort
 from localitygeo.geometry.measure import Progress
@@ -189,10 +189,7 @@ def _weight_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return (child index, parent index, weight share, child has weight) pairs."""
     if column not in weights.columns:
-        raise ColumnError(
-            f"blocks layer has no column '{column}'; columns are: "
-            f"{', '.join(str(c) for c in weights.columns if c != weights.geometry.name)}"
-        )
+        raise missing_column(column, weights.columns, role="weight", layer="blocks")
     same_crs(child, weights, ("child layer", "blocks layer"))
     w = layer_numbers(weights, column)
     if np.isnan(w).any() or (w < 0).any():

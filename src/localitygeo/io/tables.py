@@ -168,6 +168,7 @@ def read_indicators(
     for col in out.columns:
         out[col] = _clean_column(out[col], col, na, col in wanted, p)
     out.attrs["indicators"] = _described(out.columns, rename, labels, higher_is, p)
+    out.attrs["path"] = str(p)  # so a later stage's error can name the file
     return out
 
 

@@ -261,6 +261,17 @@ class BoundarySet:
         parts = ", ".join(f"{k}: {len(v)}" for k, v in self.layers.items())
         return f"BoundarySet({self.name!r}, {parts}, crs={self.crs.to_string()})"
 
+    def file_of(self, layer: str) -> Path | None:
+        """Return the file layer ``layer`` was read from (else the manifest), for messages.
+
+        Parameters
+        ----------
+        layer : str
+            A layer key.
+        """
+        spec = self.specs.get(layer)
+        return spec.path if spec is not None else self.path
+
     @property
     def source(self) -> str:
         """Return the manifest path (or the set's name) for messages."""
