@@ -55,11 +55,16 @@ def test_example_city_realigns_onto_wards(city):
     assert not again.operations and again.moves is not None and again.moves.empty
 
 
-def test_apply_moves_changes_only_the_layer(city):
+def test_apply_moves_rebuilds_the_layer_and_those_built_from_it(city):
     moves = realign(city, "neighbourhood", "ward").moves
     after = apply_moves(city, "neighbourhood", "small_area", moves)
-    assert after["locality"] is city["locality"]
+    assert after["ward"] is city["ward"]  # not built from the changed layer
     assert validate(after, rules=["not-nested"]).ok
+    # each locality is the union of its neighbourhoods after the moves
+    nb = after["neighbourhood"]
+    for code, geom in zip(after["locality"]["code"], after["locality"].geometry, strict=True):
+        union = nb.loc[nb["locality"] == code].union_all()
+        assert geom.symmetric_difference(union).area < 1e-6, code
     # units keep their attributes (localities are built from their 'locality' column);
     # a new unit takes those of the unit its blocks left
     was = city["neighbourhood"].set_index("code")["locality"]

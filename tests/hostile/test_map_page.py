@@ -50,7 +50,11 @@ def _hostile_city(city, text: str):
         frame["name"] = [f"{text} {i}" for i in range(len(frame))]
         layers[key] = frame
     nbhd = layers["neighbourhood"]
+    old_code = nbhd.loc[0, "code"]
     nbhd.loc[0, "code"] = text  # a code is text from the file too
+    small = city["small_area"].copy()  # whose blocks still say which unit they are in
+    small["neighbourhood"] = small["neighbourhood"].replace({old_code: text})
+    layers["small_area"] = small
     nbhd[text] = np.arange(len(nbhd), dtype=float)  # an indicator named by the payload
     specs = dict(city.specs)
     specs["neighbourhood"] = replace(specs["neighbourhood"], title=text)

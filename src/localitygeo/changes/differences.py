@@ -13,9 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from localitygeo.changes.planning import (
-    distinct,
-)
+from localitygeo.changes.planning import distinct
+from localitygeo.changes.proposal import Operation, Proposal
 from localitygeo.deprecation import renamed
 from localitygeo.errors import ManifestError, missing_column
 from localitygeo.io.numbers import parse_numbers
@@ -79,21 +78,57 @@ def _blocks_layer(layer: str, blocks: str | None, *sets: BoundarySet) -> str:
     )
 
 
+def moves_to_operations(
+    bset: BoundarySet, moves: pd.DataFrame, layer: str, to: str | None, blocks: str
+) -> tuple[Operation, ...]:
+    """Group moved blocks into one reassign operation per (from unit, to unit).
+
+    A new unit (a ``to_unit`` code ``layer`` lacks) is named after its
+    ``parent`` unit of layer ``to``: ``"<parent name> (new <layer>)"``.
+    """
+    if moves.empty:
+        return ()
+    existing = set(bset[layer]["code"])
+    names = set(bset[layer]["name"].dropna().astype(str)) if "name" in bset[layer] else set()
+    parents = bset[to].set_index("code") if to is not None else pd.DataFrame()
+    ops: list[Operation] = []
+    for (src, dst), group in moves.groupby(["from_unit", "to_unit"], sort=False):
+        params: dict[str, object] = {
+            "layer": layer,
+            "blocks_layer": blocks,
+            "blocks": group["block"].tolist(),
+            "from": src,
+            "to": dst,
+        }
+        if dst not in existing:
+            parent = group["parent"].iloc[0]
+            pname = parents["name"].get(parent) if "name" in parents.columns else None
+            params["new"] = True
+            params["name"] = distinct(f"{pname or parent} (new {layer})", names, " ")
+            existing.add(dst)
+        if "reason" in group.columns:
+            params["reason"] = group["reason"].iloc[0]
+        ops.append(Operation("reassign", params, position=len(ops) + 1))
+    return tuple(ops)
+
+
 @renamed(bset="boundary_set")
 def apply_moves(
     boundary_set: BoundarySet, layer: str, blocks: str, moves: pd.DataFrame
 ) -> BoundarySet:
     """Return a new set whose ``layer`` is rebuilt from its blocks after ``moves``.
 
-    A lower-level companion of :func:`localitygeo.apply` for a table of moves
-    (``block``, ``to_unit``, ``parent``) such as ``realign(...).moves``. Unit
-    geometry is the union of its blocks, so neighbours share edges exactly.
-    New units (codes absent before) take the attributes of the unit their
-    first block leaves (its locality, say), a distinct name after the parent
-    in ``moves``, and ``new = True``; other units keep their attributes and
-    order, so layers built from ``layer`` still find their column. Only
-    ``layer`` and ``blocks`` change; use :func:`localitygeo.apply` to rebuild
-    the layers built from ``layer`` too. The input set is not modified.
+    A companion of :func:`localitygeo.apply` for a table of moves (``block``,
+    ``to_unit``, ``parent``) such as ``realign(...).moves``: the moves become
+    one ``reassign`` operation per (from unit, to unit) and are applied by
+    :func:`localitygeo.apply`, so the result is the one ``apply`` gives for
+    the realignment itself. Unit geometry is the union of its blocks, so
+    neighbours share edges exactly; layers built from ``layer`` are rebuilt
+    too. New units (codes absent before) take the attributes of the unit
+    their first block leaves (its locality, say), the name
+    ``"<parent name> (new <layer>)"`` after their ``parent`` and ``new =
+    True``; other units keep their attributes and order. The input set is
+    not modified.
 
     Parameters
     ----------
@@ -104,40 +139,42 @@ def apply_moves(
     blocks : str
         The blocks layer ``layer`` is built from.
     moves : pandas.DataFrame
-        One row per moved block: ``block``, ``to_unit`` and ``parent``.
+        One row per moved block: ``block``, ``to_unit`` and ``parent`` (a unit
+        of a layer ``layer`` nests in); ``from_unit`` (default: the block's
+        unit now) and ``reason`` are used when present.
 
     Returns
     -------
     BoundarySet
         The new set.
     """
-    assignment = block_assignment(boundary_set, blocks, layer).copy()
-    assignment.loc[moves["block"].to_numpy()] = moves["to_unit"].to_numpy()
-    frame = boundary_set[layer]
-    attrs = pd.DataFrame(frame.drop(columns=[frame.geometry.name]))
-    if "new" not in attrs.columns:
-        attrs["new"] = False
-    used = set(assignment)
-    kept = attrs.loc[attrs["code"].isin(used)]
-    fresh = [c for c in pd.unique(moves["to_unit"]) if c not in set(attrs["code"])]
-    first = moves.drop_duplicates("to_unit").set_index("to_unit")
-    names = set(attrs["name"].dropna().astype(str)) if "name" in attrs else set()
-    rows = []
-    for code in fresh:
-        like = attrs.loc[attrs["code"] == first.loc[code, "from_unit"]].iloc[[0]].copy()
-        like["code"] = code
-        like["name"] = distinct(f"New {layer} in {first.loc[code, 'parent']}", names, " ")
-        like["new"] = True
-        rows.append(like)
-    units = pd.concat([kept, *rows], ignore_index=True)
-    assigned = boundary_set[blocks].assign(
-        **{layer: assignment.reindex(boundary_set[blocks]["code"]).to_numpy()}
+    from localitygeo.changes.operations import apply
+
+    moves = pd.DataFrame(moves)
+    if "from_unit" not in moves.columns:
+        now = block_assignment(boundary_set, blocks, layer)
+        moves = moves.assign(from_unit=now.reindex(moves["block"]).to_numpy())
+    to = _parent_layer(boundary_set, layer, moves)
+    proposal = Proposal(
+        name=f"move {len(moves)} {blocks} block(s) of {layer}",
+        operations=moves_to_operations(boundary_set, moves, layer, to, blocks),
+        moves=moves,
     )
-    out = _blocks.build_from_blocks(assigned, layer, units, layer=layer, source=boundary_set.source)
-    blocks_layer = boundary_set[blocks].copy()
-    if layer in blocks_layer.columns:
-        blocks_layer[layer] = assignment.reindex(blocks_layer["code"]).to_numpy()
-    return boundary_set.with_layers(**{layer: out, blocks: blocks_layer})
+    return apply(boundary_set, proposal)
+
+
+def _parent_layer(boundary_set: BoundarySet, layer: str, moves: pd.DataFrame) -> str | None:
+    """Return the layer whose codes the ``parent`` column of ``moves`` holds.
+
+    The layers ``layer`` should nest in come first; ``None`` when no layer
+    holds every parent (new units are then named after the parent code).
+    """
+    parents = set(moves["parent"].dropna()) if "parent" in moves.columns else set()
+    rules = [r.parent for r in boundary_set.nesting if r.child == layer]
+    for key in dict.fromkeys([*rules, *boundary_set]):
+        if key != layer and parents <= set(boundary_set[key]["code"]):
+            return key
+    return None
 
 
 def diff(

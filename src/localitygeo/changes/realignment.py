@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from localitygeo.changes.differences import _blocks_layer
+from localitygeo.changes.differences import _blocks_layer, moves_to_operations
 from localitygeo.changes.planning import (
     BALANCE_WARNING,
     MIN_NEW_SHARE,
     MOVE_COLUMNS,
     Plan,
-    distinct,
     plan_moves,
 )
-from localitygeo.changes.proposal import Operation, Proposal
+from localitygeo.changes.proposal import Proposal
 from localitygeo.deprecation import renamed
 from localitygeo.errors import ManifestError, format_codes
 from localitygeo.model.boundary_set import BoundarySet
@@ -132,7 +131,7 @@ def realign(
     return Proposal(
         name=f"Realign {layer} onto {to}",
         description="\n".join(summary),
-        operations=_as_operations(work, plan.moves, layer, to, blocks),
+        operations=moves_to_operations(work, plan.moves, layer, to, blocks),
         moves=plan.moves,
         summary=tuple(summary),
     )
@@ -222,32 +221,3 @@ def _summary(
             "holding them may still not nest."
         )
     return out
-
-
-def _as_operations(
-    bset: BoundarySet, moves: pd.DataFrame, layer: str, to: str, blocks: str
-) -> tuple[Operation, ...]:
-    """Group moved blocks into one reassign operation per (from unit, to unit)."""
-    if moves.empty:
-        return ()
-    existing = set(bset[layer]["code"])
-    names = set(bset[layer]["name"].dropna().astype(str)) if "name" in bset[layer] else set()
-    parents = bset[to].set_index("code")
-    ops: list[Operation] = []
-    for (src, dst), group in moves.groupby(["from_unit", "to_unit"], sort=False):
-        params: dict[str, object] = {
-            "layer": layer,
-            "blocks_layer": blocks,
-            "blocks": group["block"].tolist(),
-            "from": src,
-            "to": dst,
-        }
-        if dst not in existing:
-            parent = group["parent"].iloc[0]
-            pname = parents["name"].get(parent) if "name" in parents.columns else None
-            params["new"] = True
-            params["name"] = distinct(f"{pname or parent} (new {layer})", names, " ")
-            existing.add(dst)
-        params["reason"] = group["reason"].iloc[0]
-        ops.append(Operation("reassign", params, position=len(ops) + 1))
-    return tuple(ops)
