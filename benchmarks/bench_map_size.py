@@ -266,7 +266,7 @@ def main() -> None:
             "imd_rank",
             data=rank.to_frame(),
             localities="ward",
-            wards=None,
+            wards=False,
             outlines=("lsoa", "msoa"),
             tolerance_m=args.tolerance,
             label=LABEL,

@@ -50,7 +50,7 @@ def imd_map(out: Path) -> None:
     rank = imd["imd_rank"].reindex(fit.reindex(bset["oa"]["code"]).to_numpy())
     m = locality_map(
         bset, "oa", "imd_rank", data=rank.set_axis(bset["oa"]["code"]).to_frame(),
-        localities="ward", wards=None, outlines=("lsoa", "msoa"), labels="ward", tiles=None,
+        localities="ward", wards=False, outlines=("lsoa", "msoa"), labels="ward", tiles=None,
         label="IMD 2019 rank of the output area's LSOA",
         title="Plymouth: deprivation by output area",
     )  # fmt: skip

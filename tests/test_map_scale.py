@@ -359,7 +359,7 @@ def test_readable_titles(column, title):
 
 def test_tiles_none_osm_and_url(city):
     def page(tiles, **kw):
-        return render_html(locality_map(city, "locality", tiles=tiles, wards=None, **kw))
+        return render_html(locality_map(city, "locality", tiles=tiles, wards=False, **kw))
 
     for off in (None, "none", "NONE"):
         text = page(off)

@@ -320,7 +320,7 @@ def test_change_map_with_nothing_moved(city, tmp_path):
     d = lg.diff(city, city, "neighbourhood", blocks="small_area")
     assert d.moved.empty
     path = tmp_path / "same.html"
-    save(change_map(city, city, d, tiles=None, parents=None), path)
+    save(change_map(city, city, d, tiles=None, parents=False), path)
     text = path.read_text()
     assert "No block moved" in text
     assert not [ly for p in page_data(text) for ly in p["layers"] if ly["name"] == "Moved blocks"]

@@ -46,7 +46,7 @@ def read_back(request, tmp_path_factory, shared_data):
     rank = imd["imd_rank"].reindex(fit.reindex(bset["oa"]["code"]).to_numpy())
     data = rank.set_axis(bset["oa"]["code"]).to_frame()
     m = locality_map(
-        bset, "oa", "imd_rank", data=data, localities="ward", wards=None,
+        bset, "oa", "imd_rank", data=data, localities="ward", wards=False,
         outlines=("lsoa", "msoa"), tiles=None,
     )  # fmt: skip
     path = tmp_path_factory.mktemp("maps") / f"{request.param}-oa.html"

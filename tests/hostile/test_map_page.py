@@ -79,7 +79,7 @@ def test_every_map_text_is_data_only(city, kind, tmp_path):
         outlines=(text,),
         title=text,
         attribution=text,
-        wards=None,
+        wards=False,
     )
     page = render_html(m)
     assert not marker.exists()  # the file payload never ran

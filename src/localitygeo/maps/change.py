@@ -13,6 +13,7 @@ from localitygeo.changes.differences import Diff
 from localitygeo.changes.wording import nouns
 from localitygeo.maps.locality import DEFAULT_ATTRIBUTION, _fmt, _rows
 from localitygeo.maps.page import PageData, add_background, feature_collection, outline_layer
+from localitygeo.maps.parents import Outline, choose_outline, fixed_parent
 from localitygeo.maps.publish import outline_edges, simplify_coverage, to_web
 from localitygeo.model.boundary_set import BoundarySet
 
@@ -111,24 +112,12 @@ def _line_swatch(colour: str, dash: str | None = None) -> str:
     )
 
 
-def fixed_parent(bset: BoundarySet, layer: str) -> str | None:
-    """Return the first layer ``layer`` must nest in that is not built from blocks.
-
-    That is the layer a change realigns onto (wards for neighbourhoods), the
-    natural ``parents`` of :func:`change_map`; None when there is none.
-    """
-    return next(
-        (r.parent for r in bset.nesting if r.child == layer and r.parent not in bset.built_from),
-        None,
-    )
-
-
 def change_map(
     before: BoundarySet,
     after: BoundarySet,
     diff: Diff,
     *,
-    parents: str | None = "ward",
+    parents: Outline = None,
     tiles: str | None = "OpenStreetMap",
     tolerance_m: float = 10.0,
     precision: int = 5,
@@ -152,10 +141,12 @@ def change_map(
     diff : Diff
         From :func:`localitygeo.diff` on these two sets; gives the layer,
         the blocks layer and the moved blocks.
-    parents : str or None, default "ward"
-        Layer of ``before`` drawn as dashed outlines on both panes (the
-        parents the change realigns onto); ``None`` or a layer the set lacks
-        leaves it out.
+    parents : str, None or False, default None
+        Layer of ``before`` drawn as dashed outlines on both panes. By
+        default the parents the change realigns onto: the nearest layer the
+        changed layer nests in that is not built from it (see
+        :func:`localitygeo.maps.parents.fixed_parent`); ``False`` draws none;
+        a key the set lacks is a :class:`~localitygeo.errors.ManifestError`.
     tiles : str or None, default "OpenStreetMap"
         Background tiles of both panes: ``"osm"`` (or ``"OpenStreetMap"``),
         a tile URL with ``{z}``, ``{x}`` and ``{y}``, or a provider name
@@ -243,7 +234,7 @@ def change_map(
                 "interactive": True,
             }
         ]
-        drawn = parents if parents is not None and parents in bset.layers else None
+        drawn = choose_outline(bset, layer, parents, fixed_parent(bset, layer), "parents")
         drawn = drawn if drawn != layer else None
         if drawn is not None:
             outline = to_web(outline_edges(bset[drawn], tolerance_m), precision)

@@ -15,6 +15,7 @@ from localitygeo.io.numbers import layer_numbers
 from localitygeo.io.tables import HigherIs, check_higher_is, indicator_info, recognised_direction
 from localitygeo.maps.arcs import build_topology
 from localitygeo.maps.page import PageData, add_background
+from localitygeo.maps.parents import Outline, choose_outline, coarsest_parent, fixed_parent
 from localitygeo.maps.publish import WEB_CRS
 from localitygeo.maps.scale import (
     DEFAULT_PALETTE,
@@ -183,8 +184,8 @@ def locality_map(
     palette: str = DEFAULT_PALETTE,
     reverse: bool = False,
     label: str | None = None,
-    localities: str | None = "locality",
-    wards: str | None = "ward",
+    localities: Outline = None,
+    wards: Outline = None,
     outlines: Sequence[str] = (),
     labels: str | None = None,
     tiles: str | None = "osm",
@@ -234,9 +235,14 @@ def locality_map(
         tooltip's heading: by default its label in ``data``'s ``attrs`` or
         the manifest, else the column made readable (``imd_rank`` is "IMD
         rank").
-    localities, wards : str or None
-        Layers drawn as bold outlines on top and as a toggleable overlay;
-        ``None`` (or a layer the set lacks) leaves them out.
+    localities, wards : str, None or False
+        Layers drawn as outlines on top: ``localities`` bold, ``wards``
+        dashed and toggleable. By default (``None``) they are found in the
+        set: ``localities`` is the coarsest layer ``layer`` nests in (by its
+        nesting rules and the layers built from it), ``wards`` the nearest
+        other one not built from ``layer`` (see :mod:`localitygeo.maps.parents`).
+        ``False`` draws none; a key the set lacks is a
+        :class:`~localitygeo.errors.ManifestError`.
     outlines : sequence of str, optional
         Further layers drawn as thin outlines (shown, and toggleable), such as
         ``("lsoa", "msoa")`` under an output-area map.
@@ -333,10 +339,15 @@ def locality_map(
     )
     fields = ["code"] + (["name"] if named else []) + ([indicator] if indicator else [])
     headings = ["Code"] + (["Name"] if named else []) + ([str(label)] if indicator else [])
+    bold = choose_outline(
+        boundary_set, layer, localities, coarsest_parent(boundary_set, layer), "localities"
+    )
+    found = fixed_parent(boundary_set, layer)
+    dashed = choose_outline(boundary_set, layer, wards, found if found != bold else None, "wards")
     drawn: list[tuple[str | None, float, str | None, bool]] = [
         *((key, 0.8, None, True) for key in outlines),
-        (wards, 1.5, "4 4", False),
-        (localities, 3.5, None, True),
+        (dashed, 1.5, "4 4", False),
+        (bold, 3.5, None, True),
     ]
     drawn = [d for d in drawn if d[0] is not None and d[0] in boundary_set.layers and d[0] != layer]
     topology = build_topology(
