@@ -179,3 +179,28 @@ def test_html_has_two_heading_rows_and_flags_warnings(im):
 )
 def test_decimals_for_a_column(values, want):
     assert decimals_for(values) == want
+
+
+def test_metrics_are_picked_by_id_so_relabelling_changes_only_the_labels(sets, monkeypatch):
+    from localitygeo.changes import metrics
+
+    before, after, proposal = sets
+    plain = impact(before, after, proposal, indicators=["imd_score"])
+    texts = {fmt: render_impact(plain, fmt) for fmt in ("md", "html")}
+    for kind in metrics.METRIC_LABELS:  # every label now reads "relabelled <kind>"
+        monkeypatch.setitem(metrics.METRIC_LABELS, kind, f"relabelled {kind}")
+    again = impact(before, after, proposal, indicators=["imd_score"])
+    # the patch took: every metric carries its new label...
+    assert again.metrics["metric"].str.startswith("relabelled ").all()
+    assert (again.metrics["metric"] != plain.metrics["metric"]).all()
+    # ...yet the same metrics are picked, with the same values
+    cols = ["layer", "id", "before", "after", "change"]
+    assert again.metrics[cols].equals(plain.metrics[cols])
+    assert {"split:ward", "between_share:imd_score"} <= set(again.metrics["id"])
+    # the summary sentences and the rendered reports do not depend on the labels
+    assert again.summary == plain.summary
+    assert any("not within one ward" in line for line in plain.summary)
+    for fmt, text in texts.items():
+        assert render_impact(again, fmt) == text, fmt
+        assert "relabelled" not in text
+    assert "not within one ward (by area, tolerance 0.01)" in texts["md"]

@@ -34,10 +34,10 @@ import pandas as pd
 
 from localitygeo.changes.metrics import (
     VARIANCE_THRESHOLD,
-    _judged_by,
     _layer_metrics,
     _measure,
     _unit_table,
+    judged_basis,
     polsby_popper,
 )
 from localitygeo.changes.wording import straddle_line, summary
@@ -71,8 +71,10 @@ class Impact:
         One row per layer and measure: ``layer``, ``id`` (stable: ``units``,
         ``mean_population``, ``share_off_mean_10pct``, ``max_deviation``,
         ``mean_polsby_popper``, ``min_polsby_popper``, ``split:<parent>``,
-        ``range:<indicator>``, ``between_share:<indicator>``), ``metric``
-        (its label), ``before``, ``after``, ``change``.
+        ``range:<indicator>``, ``between_share:<indicator>``: select by it),
+        ``metric`` (its label, for display only: from
+        :data:`~localitygeo.changes.metrics.METRIC_LABELS`), ``before``,
+        ``after``, ``change``.
     units : dict of str to pandas.DataFrame
         Per layer, one row per unit (before or after) with name, population,
         area, deviation, compactness, parents and indicators before and after,
@@ -90,6 +92,9 @@ class Impact:
     titles : dict of str to str
         Per layer key (the compared layers and the blocks), its human title
         from the manifest (e.g. ``"Neighbourhoods"``), else a readable key.
+    judged : dict of str to str
+        Per nesting rule of the compared layers (``"child->parent"``), how it
+        is judged (``"by area, tolerance 0.01"``), for the ``split:`` metrics.
     """
 
     name: str
@@ -103,6 +108,7 @@ class Impact:
     summary: list[str]
     notes: list[str] = field(default_factory=list)
     titles: dict[str, str] = field(default_factory=dict)
+    judged: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the impact as JSON-ready data (what ``--format json`` writes)."""
@@ -248,7 +254,7 @@ def impact(
         for j in (*a.judged.values(), *b.judged.values()):
             notes.extend(n for n in j.notes if n not in notes)
         for parent, j in b.judged.items():
-            rules[(key, parent)] = f"{_judged_by(j.rule, j)}, tolerance {j.rule.tolerance:g}"
+            rules[(key, parent)] = judged_basis(j)
             straddle = j.block_straddles
             if j.rule.by == "area" and len(straddle) and len(j.not_nested):
                 extra.append(straddle_line(titles, key, j.blocks or finest, parent, len(straddle)))
@@ -288,6 +294,7 @@ def impact(
         summary=[],
         notes=[*after.notes, *notes],
         titles=titles,
+        judged={f"{c}->{p}": basis for (c, p), basis in rules.items()},
     )
     result.summary.extend(summary(result, float(pop_block.sum()), extra, rules, VARIANCE_THRESHOLD))
     return result

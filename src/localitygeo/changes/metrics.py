@@ -24,11 +24,35 @@ if TYPE_CHECKING:
     from localitygeo.model.boundary_set import BoundarySet, NestingRule
     from localitygeo.validation.judgement import NestingJudgement
 
-__all__ = ["VARIANCE_THRESHOLD", "polsby_popper"]
+__all__ = ["METRIC_LABELS", "VARIANCE_THRESHOLD", "metric_kind", "metric_label", "polsby_popper"]
 
 
 #: A unit is "out of balance" beyond this relative deviation from the mean.
 VARIANCE_THRESHOLD = 0.10
+
+#: The label of each kind of metric, for people only: the summary, the report
+#: and every caller select metrics by their stable ``id`` (see :func:`metric_kind`).
+METRIC_LABELS: dict[str, str] = {
+    "units": "units",
+    "mean_population": "mean population per unit",
+    "share_off_mean": "units more than {threshold:.0%} from the mean population",
+    "max_deviation": "largest deviation from the mean population",
+    "mean_polsby_popper": "mean compactness (Polsby-Popper)",
+    "min_polsby_popper": "least compact unit (Polsby-Popper)",
+    "split": "units not within one {parent} ({basis})",
+    "range": "{column}: range of unit means (highest minus lowest)",
+    "between_share": "{column}: share of inequality between units",
+}
+
+
+def metric_kind(mid: str) -> str:
+    """Return the kind of metric an id names: ``split:ward`` is ``split``, and so on."""
+    return "share_off_mean" if mid.startswith("share_off_mean_") else mid.split(":", 1)[0]
+
+
+def metric_label(mid: str, **params: Any) -> str:
+    """Return the label of metric ``mid`` from :data:`METRIC_LABELS`, filled with ``params``."""
+    return METRIC_LABELS[metric_kind(mid)].format(**params)
 
 
 def polsby_popper(geoms: Any) -> np.ndarray:
@@ -155,6 +179,11 @@ def _judged_by(rule: NestingRule, j: NestingJudgement) -> str:
     return "by area"
 
 
+def judged_basis(j: NestingJudgement) -> str:
+    """Return how a nesting judgement was made, e.g. ``"by area, tolerance 0.01"``."""
+    return f"{_judged_by(j.rule, j)}, tolerance {j.rule.tolerance:g}"
+
+
 def _deviation(pop: pd.Series) -> pd.Series:
     mean = pop.mean()
     return pop / mean - 1 if mean > 0 else pop * np.nan
@@ -164,25 +193,27 @@ def _layer_metrics(
     layer: str, a: _State, b: _State, pop_col: str | None, indicators: list[str]
 ) -> list[dict[str, Any]]:
     pct = round(100 * VARIANCE_THRESHOLD)
-    rows: list[tuple[str, str, float, float]] = [("units", "units", len(a.codes), len(b.codes))]
+    rows: list[tuple[str, str, float, float]] = [
+        ("units", metric_label("units"), len(a.codes), len(b.codes))
+    ]
     if pop_col:
         da, db = _deviation(a.population), _deviation(b.population)
         rows += [
             (
                 "mean_population",
-                "mean population per unit",
+                metric_label("mean_population"),
                 a.population.mean(),
                 b.population.mean(),
             ),
             (
                 f"share_off_mean_{pct}pct",
-                f"units more than {VARIANCE_THRESHOLD:.0%} from the mean population",
+                metric_label("share_off_mean", threshold=VARIANCE_THRESHOLD),
                 float((da.abs() > VARIANCE_THRESHOLD).mean()),
                 float((db.abs() > VARIANCE_THRESHOLD).mean()),
             ),
             (
                 "max_deviation",
-                "largest deviation from the mean population",
+                metric_label("max_deviation"),
                 float(da.abs().max()),
                 float(db.abs().max()),
             ),
@@ -190,13 +221,13 @@ def _layer_metrics(
     rows += [
         (
             "mean_polsby_popper",
-            "mean compactness (Polsby-Popper)",
+            metric_label("mean_polsby_popper"),
             a.compactness.mean(),
             b.compactness.mean(),
         ),
         (
             "min_polsby_popper",
-            "least compact unit (Polsby-Popper)",
+            metric_label("min_polsby_popper"),
             a.compactness.min(),
             b.compactness.min(),
         ),
@@ -206,8 +237,7 @@ def _layer_metrics(
         rows.append(
             (
                 f"split:{parent}",
-                f"units not within one {parent} ({_judged_by(ja.rule, ja)}, "
-                f"tolerance {ja.rule.tolerance:g})",
+                metric_label("split", parent=parent, basis=judged_basis(ja)),
                 len(ja.not_nested),
                 len(jb.not_nested) if jb is not None else float("nan"),
             )
@@ -216,7 +246,7 @@ def _layer_metrics(
         rows.append(
             (
                 f"range:{col}",
-                f"{col}: range of unit means (highest minus lowest)",
+                metric_label("range", column=col),
                 float(a.indicators[col].max() - a.indicators[col].min()),
                 float(b.indicators[col].max() - b.indicators[col].min()),
             )
@@ -224,7 +254,7 @@ def _layer_metrics(
         rows.append(
             (
                 f"between_share:{col}",
-                f"{col}: share of inequality between units",
+                metric_label("between_share", column=col),
                 a.between[col],
                 b.between[col],
             )

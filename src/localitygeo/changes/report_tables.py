@@ -84,9 +84,10 @@ def _metric_label(im: Impact, layer: str, mid: str, label: str) -> str:
     if mid == "min_polsby_popper":
         return f"Compactness of the least compact {one}"
     if mid.startswith("split:"):
-        parent = nouns(_title(im, mid.split(":", 1)[1]))[0]
-        basis = label[label.index("(") :] if "(" in label else ""
-        return f"{_start(many)} not within one {parent} {basis}".strip()
+        key = mid.split(":", 1)[1]
+        parent = nouns(_title(im, key))[0]
+        basis = im.judged.get(f"{layer}->{key}")
+        return f"{_start(many)} not within one {parent}" + (f" ({basis})" if basis else "")
     col = mid.split(":", 1)[1].replace("_", " ") if ":" in mid else ""
     if mid.startswith("range:"):
         return f"{col}: highest minus lowest {one} average"
