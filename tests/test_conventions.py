@@ -203,3 +203,22 @@ def test_renamed_keywords_still_work_and_warn(example_set):
     with pytest.raises(TypeError, match="both"), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         lg.working_crs(layer=nb, gdf=nb)
+
+
+WRITERS = re.findall(r"`((?:maps\.)?(?:write_\w+|save))`", _section("Results"))
+
+
+def test_writers_return_the_path_written():
+    from localitygeo.changes import report
+
+    found = {
+        **CALLABLES,
+        "write_impact": report.write_impact,
+        "write_impacts": report.write_impacts,
+    }
+    assert {"write_boundaries", "write_csv", "maps.save", "write_impact"} <= set(WRITERS)
+    # and every public writer is on the page
+    assert {q for q in CALLABLES if q.rsplit(".", 1)[-1].startswith("write_")} <= set(WRITERS)
+    for qual in WRITERS:
+        returned = str(inspect.signature(found[qual]).return_annotation)
+        assert "Path" in returned, (qual, returned)
