@@ -34,8 +34,8 @@ setup-test: $(VENV)/.installed-test
 
 ## test: set up, then run every check: lint, format, types, tests (with real data)
 test: setup-test
-	$(BIN)/ruff check src tests benchmarks docs/hooks.py
-	$(BIN)/ruff format --check src tests benchmarks docs/hooks.py
+	$(BIN)/ruff check src tests benchmarks scripts docs/hooks.py
+	$(BIN)/ruff format --check src tests benchmarks scripts docs/hooks.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest --cov=localitygeo --cov-report=term:skip-covered
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(CURDIR)/site

@@ -45,7 +45,9 @@ def imd_map(out: Path) -> None:
         "ward": layer("wards_2013.geojson", "WD13CD", "WD13NM"),
     }
     bset = lg.BoundarySet.from_layers(layers, name="Plymouth")
-    imd = lg.read_indicators(IMD, "LSOA code (2011)", columns={RANK: "imd_rank"}, numeric=["imd_rank"])
+    imd = lg.read_indicators(
+        IMD, "LSOA code (2011)", columns={RANK: "imd_rank"}, numeric=["imd_rank"]
+    )
     fit = lg.best_fit(bset["oa"], bset["lsoa"]).set_index("child_code")["parent_code"]
     rank = imd["imd_rank"].reindex(fit.reindex(bset["oa"]["code"]).to_numpy())
     m = locality_map(
