@@ -15,7 +15,11 @@ if TYPE_CHECKING:
 
 @click.command(name="map")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--layer", default="neighbourhood", show_default=True, help="Layer to colour.")
+@click.option(
+    "--layer",
+    help="Layer to colour (default: the set's middle layer, the one that nests in another "
+    "and has a layer nesting in it, such as neighbourhoods between small areas and wards).",
+)
 @click.option("--indicator", help="Column to colour by (default: colour by neighbour).")
 @click.option(
     "--from",
@@ -100,7 +104,7 @@ if TYPE_CHECKING:
 )
 def map_command(
     path: Path,
-    layer: str,
+    layer: str | None,
     indicator: str | None,
     source: str | None,
     weight: str | None,
@@ -130,6 +134,7 @@ def map_command(
     from localitygeo.maps import save
 
     bset = read_boundaries(path)
+    layer = layer if layer is not None else middle_layer(bset)
     background = tiles if tiles is not None else ("none" if inline else "osm")
     if proposal_path is not None:
         m = _change(bset, proposal_path, layer, tolerance, title, attribution, background)
@@ -156,6 +161,26 @@ def map_command(
     for part, n in size_report(output.read_text(encoding="utf-8")):
         say(f"  {part:<34}{n:>10,} bytes")
     return 0
+
+
+def middle_layer(boundary_set: BoundarySet) -> str:
+    """Return the one layer that is both a nesting rule's child and another's parent.
+
+    Raises
+    ------
+    click.UsageError
+        When there is no such layer, or more than one: ``--layer`` must say.
+    """
+    children = {r.child for r in boundary_set.nesting}
+    parents = {r.parent for r in boundary_set.nesting}
+    middle = sorted(children & parents)
+    if len(middle) != 1:
+        found = f"candidates: {', '.join(middle)}" if middle else "none nests in between"
+        raise click.UsageError(
+            f"say which layer to colour with --layer ({found}; layers: "
+            f"{', '.join(boundary_set.layers)})"
+        )
+    return middle[0]
 
 
 def _change(
