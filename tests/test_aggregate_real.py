@@ -334,3 +334,22 @@ def test_compare_unweighted_and_errors(bset: lg.BoundarySet, data: pd.DataFrame)
             layers=["ward"],
             intensive=["shifted"],
         )
+
+
+def test_crs_measures_real_layers_read_in_degrees(
+    plymouth: Path, data: pd.DataFrame, lsoas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame
+) -> None:
+    # The files as published (CRS84 here): crs= reprojects copies, and the answer
+    # is the one for layers reprojected by hand; the inputs stay in degrees.
+    raw_lsoa = read_layer(plymouth / "lsoa_2011.geojson", "LSOA11CD").to_crs(4326)
+    raw_ward = read_layer(plymouth / "wards_2013.geojson", "WD13CD").to_crs(4326)
+    with pytest.raises(lg.LocalityGeoError, match="pass crs="):
+        imd_summary(data, raw_lsoa, raw_ward, rank="rank")
+    got = imd_summary(data, raw_lsoa, raw_ward, rank="rank", crs="EPSG:27700")
+    ref = imd_summary(data, lsoas, wards, rank="rank")
+    pd.testing.assert_frame_equal(got, ref, rtol=1e-9)
+    assert raw_lsoa.crs.to_epsg() == 4326
+    gaps = lg.find_gaps(raw_lsoa, crs=27700)
+    pd.testing.assert_series_equal(
+        gaps["area_m2"], lg.find_gaps(lsoas)["area_m2"], rtol=1e-6, check_index=False
+    )

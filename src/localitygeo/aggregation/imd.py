@@ -129,10 +129,7 @@ def imd_summary(
         Either way the overlaps are computed at most once per call, and the
         decile-1 counts read the same table.
     crs : optional
-        Reproject ``source`` and ``target`` to this CRS (anything
-        :func:`~localitygeo.geometry.crs.parse_crs` reads) before measuring.
-        Without it both must already share one projected CRS. Not with
-        ``table``.
+        As for :func:`~localitygeo.aggregate`: reproject both layers to it first.
 
     Returns
     -------

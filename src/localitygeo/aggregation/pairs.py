@@ -103,10 +103,7 @@ def overlay_pairs(
     table : OverlapTable, optional
         The overlaps of ``source`` and ``target``, already computed.
     crs : optional
-        Reproject ``source`` and ``target`` to this CRS (anything
-        :func:`~localitygeo.geometry.crs.parse_crs` reads) before measuring.
-        Without it both must already share one projected CRS. Not with
-        ``table``.
+        As for :func:`~localitygeo.aggregate`: reproject both layers to it first.
 
     Returns
     -------
@@ -117,10 +114,7 @@ def overlay_pairs(
         raise DataError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     if not 0.0 <= outside_tolerance <= 1.0:
         raise DataError(f"outside_tolerance must lie in [0, 1], not {outside_tolerance!r}")
-    if crs is not None:
-        if table is not None:
-            raise DataError("pass crs= or table=, not both: a table is measured in one CRS")
-        source, target = measure_in(crs, source, target, threads=threads)
+    source, target = measure_in(crs, source, target, threads=threads, table=table)
     for frame, what in ((source, "source layer"), (target, "target layer")):
         ensure_projected(frame, what)
         check_codes(frame, what)

@@ -60,7 +60,6 @@ def find_overlaps(
         A layer with a ``code`` column in a projected CRS.
     tolerance_m2 : float, default 1.0
         Overlaps of this area or less are ignored.
-
     crs : optional
         Reproject ``layer`` to this CRS before measuring (the result is in
         it too). Without it the layer must be in a projected CRS.
@@ -71,8 +70,7 @@ def find_overlaps(
         Columns ``code_a``, ``code_b``, ``area_m2`` and the overlap
         ``geometry``, largest first. Empty when the layer has no overlap.
     """
-    if crs is not None:
-        (layer,) = measure_in(crs, layer)
+    (layer,) = measure_in(crs, layer)
     ensure_projected(layer, "layer")
     return overlaps_of(layer, *valid_geoms(layer), tolerance_m2)
 
@@ -147,8 +145,7 @@ def find_gaps(
         Columns ``codes`` (list of the units bordering the gap), ``area_m2``
         and the gap ``geometry``, largest first.
     """
-    if crs is not None:
-        (layer,) = measure_in(crs, layer)
+    (layer,) = measure_in(crs, layer)
     ensure_projected(layer, "layer")
     return gaps_of(layer, *valid_geoms(layer), tolerance_m2)
 

@@ -13,7 +13,7 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from localitygeo.deprecation import renamed
-from localitygeo.errors import CRSError
+from localitygeo.errors import CRSError, DataError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -21,12 +21,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BRITISH_NATIONAL_GRID",
+    "PASS_CRS",
+    "REPROJECT_FIRST",
     "ensure_projected",
     "measure_in",
     "parse_crs",
     "same_crs",
     "working_crs",
 ]
+
+#: What to do about a layer in the wrong CRS, said by functions that take ``crs=``.
+PASS_CRS = (
+    "pass crs= to measure in a projected CRS (e.g. crs='EPSG:27700'), or reproject "
+    "first with .to_crs(localitygeo.working_crs(layer))"
+)
+#: The same, said by functions that take projected layers only.
+REPROJECT_FIRST = "reproject first with .to_crs(localitygeo.working_crs(layer))"
 
 #: EPSG code of the British National Grid, the working CRS for Great Britain.
 BRITISH_NATIONAL_GRID = "EPSG:27700"
@@ -145,11 +155,7 @@ def ensure_projected(gdf: gpd.GeoDataFrame, what: str = "layer", *, fix: str | N
     CRSError
         If the CRS is missing or geographic (degrees cannot measure area).
     """
-    if fix is None:
-        fix = (
-            "pass crs= to measure in a projected CRS (e.g. crs='EPSG:27700'), or reproject "
-            "first with .to_crs(localitygeo.working_crs(layer))"
-        )
+    fix = PASS_CRS if fix is None else fix
     if gdf.crs is None:
         raise CRSError(f"{what} has no CRS; areas cannot be measured", layer=None)
     if not gdf.crs.is_projected:
@@ -160,7 +166,10 @@ def ensure_projected(gdf: gpd.GeoDataFrame, what: str = "layer", *, fix: str | N
 
 
 def measure_in(
-    crs: object, *frames: gpd.GeoDataFrame | None, threads: int | None = None
+    crs: object,
+    *frames: gpd.GeoDataFrame | None,
+    threads: int | None = None,
+    table: object = None,
 ) -> list[gpd.GeoDataFrame | None]:
     """Return ``frames`` reprojected to ``crs`` (new frames), or as they are when ``crs`` is None.
 
@@ -175,14 +184,24 @@ def measure_in(
         The layers to measure; None passes through.
     threads : int, optional
         Threads for reprojecting.
+    table : OverlapTable, optional
+        The caller's already measured table, if any: a table is measured in
+        one CRS, so it cannot come with ``crs``.
 
     Returns
     -------
     list
         The frames, in order.
+
+    Raises
+    ------
+    DataError
+        Both ``crs`` and ``table`` are given.
     """
     if crs is None:
         return list(frames)
+    if table is not None:
+        raise DataError("pass crs= or table=, not both: a table is measured in one CRS")
     from localitygeo.geometry.projection import to_crs
     from localitygeo.profiling import stage
 
@@ -191,7 +210,9 @@ def measure_in(
         return [None if f is None else to_crs(f, target, threads=threads) for f in frames]
 
 
-def same_crs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, what: tuple[str, str]) -> None:
+def same_crs(
+    a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, what: tuple[str, str], *, fix: str | None = None
+) -> None:
     """Raise unless ``a`` and ``b`` share one CRS.
 
     Parameters
@@ -200,6 +221,9 @@ def same_crs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, what: tuple[str, str]) ->
         The data to compare.
     what : tuple of str
         Names of ``a`` and ``b`` for the message.
+
+    fix : str, optional
+        What the caller can do, for the message (default: :data:`PASS_CRS`).
 
     Raises
     ------
@@ -210,6 +234,6 @@ def same_crs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, what: tuple[str, str]) ->
         sa = a.crs.to_string() if a.crs is not None else "none"
         sb = b.crs.to_string() if b.crs is not None else "none"
         raise CRSError(
-            f"{what[0]} ({sa}) and {what[1]} ({sb}) are in different CRSs; reproject one "
-            f"explicitly or pass crs= to choose the working CRS"
+            f"{what[0]} ({sa}) and {what[1]} ({sb}) are in different CRSs: "
+            f"{PASS_CRS if fix is None else fix}"
         )

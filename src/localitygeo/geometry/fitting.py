@@ -127,10 +127,7 @@ def best_fit(
     from localitygeo.geometry.overlay import overlap_table
 
     names = ("child layer", "parent layer")
-    if crs is not None:
-        if table is not None:
-            raise DataError("pass crs= or table=, not both: a table is measured in one CRS")
-        child, parent, blocks = measure_in(crs, child, parent, blocks, threads=threads)
+    child, parent, blocks = measure_in(crs, child, parent, blocks, threads=threads, table=table)
     if table is None:
         with stage("overlaps"):
             table = overlap_table(child, parent, threads=threads, progress=progress, names=names)

@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from localitygeo.errors import DataError, format_codes
-from localitygeo.geometry.crs import ensure_projected, same_crs
+from localitygeo.geometry.crs import REPROJECT_FIRST, ensure_projected, same_crs
 from localitygeo.geometry.measure import Progress, _measurable, _overlaps, check_codes
 
 if TYPE_CHECKING:
@@ -223,10 +223,10 @@ def overlap_table(
         ensure_projected(
             frame,
             what,
-            fix="reproject both layers first with .to_crs(localitygeo.working_crs(layer))",
+            fix=REPROJECT_FIRST,
         )
         check_codes(frame, what)
-    same_crs(source, target, names)
+    same_crs(source, target, names, fix=REPROJECT_FIRST)
     sgeom, tgeom, si, tj, area = _overlaps(source, target, threads, progress, names)
     made = _make(source, target, sgeom, tgeom, si, tj, area, "geometry")
     if cache is not None:
@@ -289,7 +289,7 @@ def membership_table(
     """
     for frame, what in ((source, names[0]), (target, names[1])):
         check_codes(frame, what)
-    same_crs(source, target, names)
+    same_crs(source, target, names, fix=REPROJECT_FIRST)
     sgeom = _measurable(source, names[0])
     if measure_target:
         tgeom = _measurable(target, names[1])

@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 
 from localitygeo.errors import InputError, warn
-from localitygeo.geometry.crs import ensure_projected
+from localitygeo.geometry.crs import REPROJECT_FIRST, ensure_projected
 from localitygeo.io.atomic import write_text_atomic
 
 __all__ = [
@@ -67,7 +67,7 @@ def simplify_coverage(layer: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDat
     ensure_projected(
         layer,
         "layer to publish",
-        fix="reproject it first with .to_crs(localitygeo.working_crs(layer))",
+        fix=REPROJECT_FIRST,
     )
     out = layer.copy()
     if tolerance_m <= 0:
@@ -136,7 +136,7 @@ def outline_edges(layer: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFra
     ensure_projected(
         layer,
         "layer to publish",
-        fix="reproject it first with .to_crs(localitygeo.working_crs(layer))",
+        fix=REPROJECT_FIRST,
     )
     if tolerance_m > 0:
         geoms = np.asarray(simplify_coverage(layer, tolerance_m).geometry.array, dtype=object)
