@@ -31,7 +31,8 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-MODULES = sorted(_module_name(p) for p in PACKAGE.rglob("*.py"))
+FILES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+MODULES = sorted(FILES)
 
 
 def _stage(module: str) -> str:
@@ -113,11 +114,7 @@ def test_no_function_shares_its_module_name():
 
 
 def _source(module: str) -> str:
-    rel = Path(*module.split(".")[1:])
-    path = PACKAGE / rel / "__init__.py" if (PACKAGE / rel).is_dir() else PACKAGE / f"{rel}.py"
-    if module == "localitygeo":
-        path = PACKAGE / "__init__.py"
-    return path.read_text()
+    return FILES[module].read_text()
 
 
 def test_no_private_name_is_imported_across_stages():

@@ -134,7 +134,6 @@ def renamed(**old_to_new: str) -> Callable[[F], F]:
                     kwargs[new] = kwargs.pop(old)
             return func(*args, **kwargs)
 
-        call.__renamed__ = dict(old_to_new)  # type: ignore[attr-defined]
         return cast(F, call)
 
     return wrap
