@@ -6,21 +6,26 @@ vertex-exact (each layer is generalised on its own, so neighbours' edges
 differ by floating-point slivers), so both checks measure area and report
 only what exceeds a tolerance in square metres.
 
-- :func:`find_overlaps` measures the overlap of every pair of units whose
-  boxes meet with the exact area engine (:mod:`localitygeo.geometry.engine`, the
-  layer against itself), and intersects with GEOS only the pairs that may
-  share more than the tolerance, which it keeps if they do: the pairs and
-  areas a GEOS intersection of every pair gives, without intersecting the
-  hundreds of thousands of neighbours of a national layer.
+Both start from the layer snapped onto itself
+(:mod:`localitygeo.geometry.snapped`), which GEOS checks as a coverage:
+
+- :func:`find_overlaps` measures, with the exact area engine
+  (:mod:`localitygeo.geometry.engine`), the pairs in which a unit may
+  overlap a neighbour by more than half the tolerance (the units the
+  coverage check flags, and those snapping moved enough to hide such an
+  overlap), and intersects with GEOS only the pairs that may share more
+  than the tolerance, which it keeps if they do: the pairs and areas a GEOS
+  intersection of every pair gives.
 - :func:`find_gaps` keeps the holes of the layer's union larger than the
-  tolerance, naming the units around each; the holes are found tile by tile
-  (:mod:`localitygeo.geometry.tiled_gaps`) without unioning the whole layer.
+  tolerance, naming the units around each: the holes of the snapped
+  union, settled on the layer's own units, or found tile by tile
+  (:mod:`localitygeo.geometry.tiled_gaps`) where that cannot be done.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +33,9 @@ import pandas as pd
 import shapely
 
 from localitygeo.geometry.crs import ensure_projected, measure_in
+
+if TYPE_CHECKING:
+    from localitygeo.geometry.snapped import SnappedLayer
 
 __all__ = ["find_gaps", "find_overlaps"]
 
@@ -76,11 +84,18 @@ def find_overlaps(
 
 
 def overlaps_of(
-    layer: gpd.GeoDataFrame, idx: np.ndarray, g: np.ndarray, tolerance_m2: float
+    layer: gpd.GeoDataFrame,
+    idx: np.ndarray,
+    g: np.ndarray,
+    tolerance_m2: float,
+    snapped: SnappedLayer | None = None,
 ) -> gpd.GeoDataFrame:
-    """:func:`find_overlaps` of rows ``idx`` of ``layer``, whose valid geometries are ``g``."""
+    """:func:`find_overlaps` of rows ``idx`` of ``layer``, whose valid geometries are ``g``.
+
+    ``snapped`` is ``snap_layer(g)``, if already computed.
+    """
     codes = layer["code"].to_numpy(dtype=object)[idx]
-    a, b, area, inter = overlap_pairs(g, tolerance_m2)
+    a, b, area, inter = overlap_pairs(g, tolerance_m2, snapped=snapped)
     out = gpd.GeoDataFrame(
         {"code_a": codes[a], "code_b": codes[b], "area_m2": area},
         geometry=inter,
@@ -90,22 +105,38 @@ def overlaps_of(
 
 
 def overlap_pairs(
-    g: np.ndarray, tolerance_m2: float, threads: int | None = None
+    g: np.ndarray,
+    tolerance_m2: float,
+    threads: int | None = None,
+    snapped: SnappedLayer | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return (a, b, area, geometry) of the pairs ``a < b`` of valid ``g`` overlapping > tolerance.
 
-    The engine's exact areas pick the pairs that may (over half the
+    Only pairs with a unit that may overlap by more than half the tolerance
+    are measured (:meth:`SnappedLayer.overlap_suspects`: the layer snapped
+    onto itself is a valid coverage elsewhere, so other pairs overlap by
+    less). The engine's exact areas pick the pairs that may (over half the
     tolerance, or unsettled); their GEOS intersections and areas decide.
     """
     from localitygeo.geometry.engine import intersection_areas
-    from localitygeo.geometry.measure import _polygonal
+    from localitygeo.geometry.snapped import snap_layer
 
-    poly = _polygonal_all(g, _polygonal)
-    ok = np.flatnonzero(~shapely.is_empty(poly))
-    i, j, area = intersection_areas(poly[ok], poly[ok], threads=threads)
-    i, j = ok[i], ok[j]
-    maybe = (i < j) & ~(area <= 0.5 * tolerance_m2)  # NaN: unsettled, measured below
-    a, b = i[maybe], j[maybe]
+    layer = snap_layer(g) if snapped is None else snapped
+    poly = layer.polygons
+    suspect = np.flatnonzero(layer.overlap_suspects(tolerance_m2))
+    present = layer.present
+    if len(suspect) == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty, np.zeros(0), np.empty(0, dtype=object)
+    # the suspects against every unit their boxes meet
+    near = shapely.STRtree(poly[present]).query(poly[suspect])[1]
+    near = np.flatnonzero(present)[np.unique(near)]
+    si, nj, area = intersection_areas(poly[suspect], poly[near], threads=threads)
+    i, j = suspect[si], near[nj]
+    keep = (i != j) & ~(area <= 0.5 * tolerance_m2)  # NaN: unsettled, measured below
+    lo, hi = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
+    pairs = np.unique(np.stack([lo, hi], axis=1), axis=0).reshape(-1, 2)
+    a, b = pairs[:, 0], pairs[:, 1]
     inter = np.asarray(shapely.intersection(g[a], g[b]), dtype=object)
     measured = np.asarray(shapely.area(inter), dtype=float)
     big = measured > tolerance_m2
@@ -151,11 +182,18 @@ def find_gaps(
 
 
 def gaps_of(
-    layer: gpd.GeoDataFrame, idx: np.ndarray, g: np.ndarray, tolerance_m2: float
+    layer: gpd.GeoDataFrame,
+    idx: np.ndarray,
+    g: np.ndarray,
+    tolerance_m2: float,
+    snapped: SnappedLayer | None = None,
 ) -> gpd.GeoDataFrame:
-    """:func:`find_gaps` of rows ``idx`` of ``layer``, whose valid geometries are ``g``."""
+    """:func:`find_gaps` of rows ``idx`` of ``layer``, whose valid geometries are ``g``.
+
+    ``snapped`` is ``snap_layer(g)``, if already computed.
+    """
     codes = layer["code"].to_numpy(dtype=object)[idx]
-    holes = gap_holes(g, tolerance_m2)
+    holes = gap_holes(g, tolerance_m2, snapped=snapped)
     area = np.asarray(shapely.area(holes), dtype=float)
     tree = shapely.STRtree(g)
     hi, gi = tree.query(holes, predicate="dwithin", distance=0.01)
@@ -173,12 +211,14 @@ def gaps_of(
     return out.sort_values("area_m2", ascending=False, ignore_index=True)
 
 
-def gap_holes(g: np.ndarray, tolerance_m2: float) -> np.ndarray:
+def gap_holes(
+    g: np.ndarray, tolerance_m2: float, snapped: SnappedLayer | None = None
+) -> np.ndarray:
     """Return the holes of ``union_all(g)`` larger than the tolerance (valid ``g``).
 
-    Found tile by tile (:mod:`localitygeo.geometry.tiled_gaps`), without the
-    union of the whole layer.
+    Found on the layer snapped onto itself (:mod:`localitygeo.geometry.snapped`),
+    without the union of the whole layer.
     """
-    from localitygeo.geometry.tiled_gaps import gap_holes as tiled
+    from localitygeo.geometry.snapped import gap_holes as holes
 
-    return tiled(g, tolerance_m2)
+    return holes(g, tolerance_m2, layer=snapped)

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-__all__ = ["TILE", "TILE_EXACT", "gap_holes"]
+__all__ = ["GROW", "TILE", "TILE_EXACT", "Unsettled", "gap_holes", "settle_holes"]
 
 #: Units per tile, at most, in layers whose neighbours' vertices mostly
 #: differ (England's LSOAs and MSOAs: 8-16 units measured fastest).
@@ -196,18 +196,97 @@ def _uncovered(
     with the units instead fails on some real holes whose ring follows a
     unit's edges to the micrometre.
     """
-    holes = holes[np.asarray(shapely.area(holes)) > tolerance_m2]
+    return settle_holes(
+        holes[np.asarray(shapely.area(holes)) > tolerance_m2], g, tree, tolerance_m2
+    )
+
+
+def settle_holes(
+    holes: np.ndarray,
+    g: np.ndarray,
+    tree: shapely.STRtree,
+    tolerance_m2: float,
+    reach: float = 0.0,
+) -> list[Any]:
+    """Return the holes of the layer ``g`` larger than the tolerance that lie inside ``holes``.
+
+    Each of ``holes`` is a region bounded by units of ``g``, or a little
+    larger (a snapped union's hole, widened by how far snapping moved
+    anything); see :func:`_uncovered` for how it is settled. Units within
+    ``reach`` of a hole, and of those units, count as meeting it (where
+    neighbours may be parted by slivers that wide).
+    """
     if len(holes) == 0:
         return []
-    hi, gi = tree.query(holes, predicate="intersects")
+
+    def meeting(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if reach > 0:
+            pairs = tree.query(x, predicate="dwithin", distance=reach)
+        else:
+            pairs = tree.query(x, predicate="intersects")
+        return pairs[0], pairs[1]
+
+    hi, gi = meeting(holes)
     out: list[Any] = []
     for k, h in enumerate(holes):
         near = gi[hi == k]
-        near = np.unique(np.concatenate([near, tree.query(g[near], predicate="intersects")[1]]))
-        local, _ = _holes_and_shells(np.array([shapely.union_all(g[near])], dtype=object))
-        local = local[np.asarray(shapely.area(local)) > tolerance_m2]
-        out.extend(local[shapely.contains(h, shapely.point_on_surface(local))])
+        near = np.unique(np.concatenate([near, meeting(g[near])[1]]))
+        for _ in range(GROW + 1 if reach > 0 else 1):
+            union = shapely.union_all(g[near])
+            found = _inside(union, h, tolerance_m2)
+            if len(found) or reach == 0:
+                break
+            more = _leaks(union, h, near, meeting)
+            if len(more) == 0:
+                break  # settled: not a hole over the tolerance
+            near = np.union1d(near, more)
+        else:
+            raise Unsettled(f"a snapped hole's tails reach past {len(near)} units")
+        out.extend(found)
     return out
+
+
+#: How many more rings of units :func:`settle_holes` adds round a snapped
+#: hole whose micrometre tails reach past the units round it, before it
+#: gives up (:class:`Unsettled`).
+GROW = 3
+
+
+class Unsettled(Exception):
+    """:func:`settle_holes` could not tell whether a snapped hole is one of the layer's."""
+
+
+def _inside(union: Any, h: Any, tolerance_m2: float) -> np.ndarray:
+    """Return the holes of ``union`` larger than the tolerance lying in ``h``."""
+    local, _ = _holes_and_shells(np.array([union], dtype=object))
+    area = np.asarray(shapely.area(local))
+    local, area = local[area > tolerance_m2], area[area > tolerance_m2]
+    # a point of the hole in h, or (where that point falls in a micrometre
+    # tail reaching out of h) most of its area
+    inside = shapely.contains(h, shapely.point_on_surface(local))
+    rest = np.flatnonzero(~inside)
+    if len(rest):
+        shared = np.asarray(shapely.area(shapely.intersection(local[rest], h)))
+        inside[rest] = shared > 0.5 * area[rest]
+    return np.asarray(local[inside], dtype=object)
+
+
+def _leaks(union: Any, h: Any, near: np.ndarray, meeting: Any) -> np.ndarray:
+    """Return more units to settle ``h`` with, or none if it is settled.
+
+    Where the region of ``h`` that ``union`` leaves uncovered reaches the
+    edge of its box, the layer's hole (if it is one) has tails running past
+    these units: the units those open parts meet are added. None: that
+    region is enclosed (and no larger than the tolerance), or it runs out of
+    the layer.
+    """
+    box = shapely.box(*shapely.bounds(union))
+    free = np.asarray(shapely.get_parts(shapely.difference(box, union)), dtype=object)
+    free = free[np.asarray(shapely.area(shapely.intersection(free, h))) > 0]
+    free = free[shapely.intersects(free, box.exterior)]
+    if len(free) == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.setdiff1d(meeting(free)[1], near)
 
 
 def _distinct(found: list[Any]) -> np.ndarray:

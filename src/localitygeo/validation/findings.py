@@ -10,7 +10,7 @@ in :mod:`localitygeo.validation.checks` name them by rule id.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +19,7 @@ import shapely
 from localitygeo.errors import format_codes
 from localitygeo.geometry.coverage import gaps_of, overlaps_of, valid_geoms
 from localitygeo.geometry.crs import ensure_projected
+from localitygeo.geometry.snapped import SnappedLayer, snap_layer
 from localitygeo.model.boundary_set import BoundarySet, Checks
 from localitygeo.validation.judgement import NestingJudgement, usable, usable_mask
 from localitygeo.validation.report import Issue
@@ -48,6 +49,20 @@ class _Prepared:
     usable: gpd.GeoDataFrame
     idx: np.ndarray
     g: np.ndarray
+
+    _cache: dict[str, SnappedLayer] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def snapped(self) -> SnappedLayer:
+        """``g`` snapped onto itself, shared by the gap and overlap rules.
+
+        Cached by hand: ``functools.cached_property`` holds one lock for
+        every instance before Python 3.12, which would snap two layers one
+        after the other.
+        """
+        if "snapped" not in self._cache:
+            self._cache["snapped"] = snap_layer(self.g)
+        return self._cache["snapped"]
 
 
 def _prepare(gdf: gpd.GeoDataFrame) -> _Prepared:
@@ -149,7 +164,7 @@ def _measured(
         "layer",
         fix="give the set a projected crs (the manifest's crs, or crs= in from_layers)",
     )
-    return fn(p.usable, p.idx, p.g, tolerance)
+    return fn(p.usable, p.idx, p.g, tolerance, snapped=p.snapped)
 
 
 def _overlap(
