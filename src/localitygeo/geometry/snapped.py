@@ -237,7 +237,7 @@ def gap_holes(g: np.ndarray, tolerance_m2: float, layer: SnappedLayer | None = N
         union = snapped_union(layer)
     except shapely.errors.GEOSException:  # not a coverage after all: the general way
         return tiled_gaps.gap_holes(layer.polygons, tolerance_m2)
-    holes, _ = tiled_gaps._holes_and_shells(np.array([union], dtype=object))
+    holes, shells = tiled_gaps._holes_and_shells(np.array([union], dtype=object))
     area = np.asarray(shapely.area(holes), dtype=float)
     d = float(layer.moved.max()) if len(layer.moved) else 0.0
     if d == 0.0:  # nothing moved: these are the layer's own holes
@@ -250,8 +250,17 @@ def gap_holes(g: np.ndarray, tolerance_m2: float, layer: SnappedLayer | None = N
     candidates = shapely.buffer(candidates, 2.0 * d, quad_segs=2)
     poly = layer.polygons[layer.present]
     tree = shapely.STRtree(poly)
+    filled = shells[0]
+    shapely.prepare(filled)
+
+    def outside(points: np.ndarray) -> np.ndarray:
+        # clear of the filled snapped union: no unit, moved back, reaches there
+        return ~np.asarray(shapely.dwithin(filled, points, 4.0 * d), dtype=bool)
+
     try:
-        found = tiled_gaps.settle_holes(candidates, poly, tree, tolerance_m2, reach=4.0 * d)
+        found = tiled_gaps.settle_holes(
+            candidates, poly, tree, tolerance_m2, reach=4.0 * d, outside=outside
+        )
     except (tiled_gaps.Unsettled, shapely.errors.GEOSException):
         return tiled_gaps.gap_holes(layer.polygons, tolerance_m2)
     return tiled_gaps._distinct(found)

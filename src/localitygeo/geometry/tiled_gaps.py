@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -207,6 +208,7 @@ def settle_holes(
     tree: shapely.STRtree,
     tolerance_m2: float,
     reach: float = 0.0,
+    outside: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> list[Any]:
     """Return the holes of the layer ``g`` larger than the tolerance that lie inside ``holes``.
 
@@ -214,7 +216,10 @@ def settle_holes(
     larger (a snapped union's hole, widened by how far snapping moved
     anything); see :func:`_uncovered` for how it is settled. Units within
     ``reach`` of a hole, and of those units, count as meeting it (where
-    neighbours may be parted by slivers that wide).
+    neighbours may be parted by slivers that wide). With ``reach``, a hole
+    whose uncovered region runs past those units is settled with more of
+    them, ring by ring; ``outside`` (points -> whether they lie clear
+    outside the layer) ends that as soon as the region reaches the outside.
     """
     if len(holes) == 0:
         return []
@@ -236,7 +241,7 @@ def settle_holes(
             found = _inside(union, h, tolerance_m2)
             if len(found) or reach == 0:
                 break
-            more = _leaks(union, h, near, meeting)
+            more = _leaks(union, h, near, meeting, outside)
             if len(more) == 0:
                 break  # settled: not a hole over the tolerance
             near = np.union1d(near, more)
@@ -262,23 +267,30 @@ def _inside(union: Any, h: Any, tolerance_m2: float) -> np.ndarray:
     area = np.asarray(shapely.area(local))
     local, area = local[area > tolerance_m2], area[area > tolerance_m2]
     # a point of the hole in h, or (where that point falls in a micrometre
-    # tail reaching out of h) most of its area
+    # tail reaching out of h) most of its area, or most of h (two snapped
+    # holes joined by micrometre tails into one of the layer's)
     inside = shapely.contains(h, shapely.point_on_surface(local))
     rest = np.flatnonzero(~inside)
     if len(rest):
         shared = np.asarray(shapely.area(shapely.intersection(local[rest], h)))
-        inside[rest] = shared > 0.5 * area[rest]
+        inside[rest] = (shared > 0.5 * area[rest]) | (shared > 0.5 * shapely.area(h))
     return np.asarray(local[inside], dtype=object)
 
 
-def _leaks(union: Any, h: Any, near: np.ndarray, meeting: Any) -> np.ndarray:
+def _leaks(
+    union: Any,
+    h: Any,
+    near: np.ndarray,
+    meeting: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    outside: Callable[[np.ndarray], np.ndarray] | None,
+) -> np.ndarray:
     """Return more units to settle ``h`` with, or none if it is settled.
 
     Where the region of ``h`` that ``union`` leaves uncovered reaches the
     edge of its box, the layer's hole (if it is one) has tails running past
     these units: the units those open parts meet are added. None: that
-    region is enclosed (and no larger than the tolerance), or it runs out of
-    the layer.
+    region is enclosed (and no larger than the tolerance), it reaches a point
+    clear outside the layer (``outside``), or no unit is left to add.
     """
     box = shapely.box(*shapely.bounds(union))
     free = np.asarray(shapely.get_parts(shapely.difference(box, union)), dtype=object)
@@ -286,6 +298,10 @@ def _leaks(union: Any, h: Any, near: np.ndarray, meeting: Any) -> np.ndarray:
     free = free[shapely.intersects(free, box.exterior)]
     if len(free) == 0:
         return np.zeros(0, dtype=np.intp)
+    if outside is not None:
+        edge = shapely.get_parts(shapely.intersection(free, box.exterior))
+        if outside(shapely.point_on_surface(edge)).any():
+            return np.zeros(0, dtype=np.intp)
     return np.setdiff1d(meeting(free)[1], near)
 
 
