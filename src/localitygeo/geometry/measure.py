@@ -19,6 +19,7 @@ import shapely
 
 from localitygeo.errors import ColumnError, GeometryError, InputError, format_codes
 from localitygeo.geometry.engine import intersection_areas
+from localitygeo.geometry.validity import ValidityMemo, current, known_validity
 
 Progress = Callable[[int, int], None]
 
@@ -47,7 +48,7 @@ def _measurable(frame: gpd.GeoDataFrame, what: str, threads: int | None = None) 
     input raises :class:`GeometryError`.
     """
     geoms = _screened(frame, what)
-    return _repaired(geoms, _needs_repair(geoms, threads))
+    return _repaired(geoms, _needs_repair(geoms, threads, current()))
 
 
 def _screened(frame: gpd.GeoDataFrame, what: str) -> np.ndarray:
@@ -67,9 +68,15 @@ def _screened(frame: gpd.GeoDataFrame, what: str) -> np.ndarray:
     return geoms
 
 
-def _needs_repair(geoms: np.ndarray, threads: int | None) -> np.ndarray:
-    """Invalid geometries and collections: what make_valid and _polygonal must fix."""
-    return ~in_threads(shapely.is_valid, geoms, threads) | (shapely.get_type_id(geoms) == 7)
+def _needs_repair(
+    geoms: np.ndarray, threads: int | None, memo: ValidityMemo | None = None
+) -> np.ndarray:
+    """Invalid geometries and collections: what make_valid and _polygonal must fix.
+
+    Validity ``memo`` knows (:mod:`localitygeo.geometry.validity`) is not checked again.
+    """
+    valid = known_validity(geoms, lambda x: in_threads(shapely.is_valid, x, threads), memo)
+    return ~valid | (shapely.get_type_id(geoms) == 7)
 
 
 def _repaired(geoms: np.ndarray, fix: np.ndarray) -> np.ndarray:
@@ -104,8 +111,10 @@ def _overlaps(
     ok_c = np.flatnonzero(np.isin(shapely.get_type_id(cgeom), _POLYGONAL))
     ok_p = np.flatnonzero(np.isin(shapely.get_type_id(pgeom), _POLYGONAL))
 
+    memo = current()  # this thread's: the checking thread has its own context
+
     def check(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        fix = _needs_repair(geoms, 1)
+        fix = _needs_repair(geoms, 1, memo)
         return fix, _repaired(geoms, fix)
 
     def checked() -> tuple[np.ndarray, ...]:

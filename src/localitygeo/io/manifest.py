@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -267,51 +268,8 @@ def read_boundaries(path: str | Path) -> BoundarySet:
         :class:`GeometryError` met while reading; messages name the manifest,
         the layer and the file.
     """
-    from localitygeo.geometry.crs import working_crs
-    from localitygeo.geometry.projection import to_crs
-    from localitygeo.io.coordinates import check_coordinates
-    from localitygeo.io.layers import read_layer
-    from localitygeo.profiling import stage
-
     spec, p = read_manifest(path)
-    frames: dict[str, gpd.GeoDataFrame] = {}
-    notes: list[str] = []
-    for key, ls in spec["layers"].items():
-        # what reading did (a file's CRS label corrected by crs_in) goes in the notes
-        with warnings.catch_warnings(record=True) as seen, stage(f"read {key}"):
-            warnings.simplefilter("always", LocalityGeoWarning)
-            frames[key] = read_layer(
-                ls.path,
-                code=ls.code,
-                name=ls.name,
-                layer=ls.layer,
-                engine=ls.engine,
-                assume_crs=ls.crs_in,
-                strict=False,
-                label=key,
-                check_crs=ls.check_crs,
-            )
-        for w in seen:
-            if issubclass(w.category, LocalityGeoWarning):
-                notes.append(str(w.message))
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if spec["crs"] is None:
-        first_key = next(iter(frames))
-        target = working_crs(frames[first_key])
-        notes.append(f"no crs in the manifest: measuring in {target.to_string()}")
-    else:
-        target = spec["crs"]
-    for key, gdf in list(frames.items()):
-        if not gdf.crs.equals(target):
-            notes.append(
-                f"layer '{key}' reprojected from {gdf.crs.to_string()} to {target.to_string()}"
-            )
-            with stage(f"reproject {key}"):
-                frames[key] = to_crs(gdf, target)
-            check_coordinates(
-                frames[key], p, key, check_crs=spec["layers"][key].check_crs, working=True
-            )
+    frames, target, notes = _read_layers(spec, p)
     block_specs = {k: ls.blocks for k, ls in spec["layers"].items() if ls.blocks is not None}
     built_from: dict[str, str] = {}
     if block_specs:
@@ -332,3 +290,95 @@ def read_boundaries(path: str | Path) -> BoundarySet:
         extra=spec["extra"],
         built_from=built_from,
     )
+
+
+def _read_layers(
+    spec: dict[str, Any], p: Path
+) -> tuple[dict[str, gpd.GeoDataFrame], Any, list[str]]:
+    """Read a manifest's layers into its working CRS: (frames in its order, CRS, notes).
+
+    Each layer is reprojected in a worker while the next is read (pyarrow,
+    GEOS and PROJ release the GIL), the largest file first where the
+    manifest names its CRS, so that its reprojection runs beside the other
+    reads. Notes and frames keep the manifest's order; if a read fails, the
+    layers are read again in that order, so that the error is the first
+    layer's, as it would be one after the other.
+    """
+    from localitygeo.geometry.crs import working_crs
+    from localitygeo.geometry.projection import to_crs
+    from localitygeo.io.coordinates import check_coordinates
+    from localitygeo.io.layers import read_layer
+    from localitygeo.profiling import stage
+
+    layers = spec["layers"]
+    target = spec["crs"]
+    order = list(layers)
+    if target is not None:  # otherwise the first layer picks the CRS
+        order.sort(key=lambda k: -_file_size(layers[k].path))
+    read: dict[str, gpd.GeoDataFrame] = {}
+    read_notes: dict[str, list[str]] = {}
+    moved: dict[str, Future[gpd.GeoDataFrame]] = {}
+    chosen: list[str] = []
+
+    def one(key: str) -> gpd.GeoDataFrame:
+        ls = layers[key]
+        # what reading did (a file's CRS label corrected by crs_in) goes in the notes
+        with warnings.catch_warnings(record=True) as seen, stage(f"read {key}"):
+            warnings.simplefilter("always", LocalityGeoWarning)
+            gdf = read_layer(
+                ls.path,
+                code=ls.code,
+                name=ls.name,
+                layer=ls.layer,
+                engine=ls.engine,
+                assume_crs=ls.crs_in,
+                strict=False,
+                label=key,
+                check_crs=ls.check_crs,
+            )
+        read_notes[key] = []
+        for w in seen:
+            if issubclass(w.category, LocalityGeoWarning):
+                read_notes[key].append(str(w.message))
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return gdf
+
+    def reproject(key: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        out = to_crs(gdf, target)
+        check_coordinates(out, p, key, check_crs=layers[key].check_crs, working=True)
+        return out
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            for key in order:
+                read[key] = one(key)
+                if target is None:
+                    target = working_crs(read[key])
+                    chosen.append(f"no crs in the manifest: measuring in {target.to_string()}")
+                if not read[key].crs.equals(target):
+                    moved[key] = pool.submit(reproject, key, read[key])
+        except Exception:
+            for job in moved.values():
+                job.cancel()
+            for key in layers:  # the first failing layer in the manifest's order
+                one(key)
+            raise
+        notes = [n for key in layers for n in read_notes[key]] + chosen
+        frames = {key: read[key] for key in layers}
+        with stage("reproject"):
+            for key in layers:
+                if key in moved:
+                    notes.append(
+                        f"layer '{key}' reprojected from {frames[key].crs.to_string()} "
+                        f"to {target.to_string()}"
+                    )
+                    frames[key] = moved[key].result()
+    return frames, target, notes
+
+
+def _file_size(path: Any) -> int:
+    try:
+        return Path(path).stat().st_size
+    except (OSError, TypeError, ValueError):
+        return 0

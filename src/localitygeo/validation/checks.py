@@ -33,6 +33,7 @@ import shapely
 from localitygeo.errors import ManifestError
 from localitygeo.geometry.fitting import Progress
 from localitygeo.geometry.overlap_cache import OverlapCache
+from localitygeo.geometry.validity import ValidityMemo, remembering
 from localitygeo.model.boundary_set import BoundarySet
 from localitygeo.profiling import stage
 from localitygeo.validation.findings import (
@@ -118,9 +119,20 @@ def validate(
         raise ManifestError(
             f"unknown rule(s) {', '.join(unknown)}; rules are: {', '.join(sorted(known))}"
         )
+    with remembering() as memo:  # validity checked for the layer rules serves the nesting rules
+        return _validate(boundary_set, chosen, progress, fit_progress, memo)
+
+
+def _validate(
+    boundary_set: BoundarySet,
+    chosen: list[str],
+    progress: Callable[[str], None] | None,
+    fit_progress: Progress | None,
+    memo: ValidityMemo,
+) -> ValidationReport:
     issues: list[Issue] = []
     with stage("layer rules"):
-        for found in _layer_issues(boundary_set, chosen, progress):
+        for found in _layer_issues(boundary_set, chosen, progress, memo):
             issues.extend(found)
     assignments: dict[str, pd.DataFrame] = {}
     notes = list(boundary_set.notes)
@@ -150,7 +162,10 @@ _GEOMETRY_RULES = ("invalid-geometry", "overlap", "gap")
 
 
 def _layer_issues(
-    bset: BoundarySet, chosen: list[str], progress: Callable[[str], None] | None
+    bset: BoundarySet,
+    chosen: list[str],
+    progress: Callable[[str], None] | None,
+    memo: ValidityMemo | None = None,
 ) -> list[list[Issue]]:
     """Issues of every layer rule, per layer in the set's order.
 
@@ -161,7 +176,7 @@ def _layer_issues(
 
     def one(key: str) -> list[Issue]:
         gdf = bset.layers[key]
-        prep = _prepare(gdf) if any(r in chosen for r in _GEOMETRY_RULES) else None
+        prep = _prepare(gdf, memo) if any(r in chosen for r in _GEOMETRY_RULES) else None
         out: list[Issue] = []
         for rid, fn in LAYER_RULES.items():
             if rid in chosen:

@@ -20,6 +20,7 @@ from localitygeo.errors import format_codes
 from localitygeo.geometry.coverage import gaps_of, overlaps_of, valid_geoms
 from localitygeo.geometry.crs import ensure_projected
 from localitygeo.geometry.snapped import SnappedLayer, snap_layer
+from localitygeo.geometry.validity import ValidityMemo, known_validity
 from localitygeo.model.boundary_set import BoundarySet, Checks
 from localitygeo.validation.judgement import NestingJudgement, usable, usable_mask
 from localitygeo.validation.report import Issue
@@ -65,13 +66,15 @@ class _Prepared:
         return self._cache["snapped"]
 
 
-def _prepare(gdf: gpd.GeoDataFrame) -> _Prepared:
+def _prepare(gdf: gpd.GeoDataFrame, memo: ValidityMemo | None = None) -> _Prepared:
+    """Return a layer's validity and repaired geometries (validity kept in ``memo``)."""
     from localitygeo.geometry.measure import in_threads
 
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     valid = np.ones(len(geoms), dtype=bool)
-    valid[present] = in_threads(shapely.is_valid, geoms[present], None)
+    check = lambda x: in_threads(shapely.is_valid, x, None)  # noqa: E731
+    valid[present] = known_validity(geoms[present], check, memo)
     mask = usable_mask(gdf)
     frame = gdf.loc[mask]
     idx, g = valid_geoms(frame, valid[mask])
