@@ -71,6 +71,12 @@ def _areas(holes: np.ndarray) -> np.ndarray:
     return np.sort(np.asarray(shapely.area(holes), dtype=float))[::-1]
 
 
+def test_layers_sharing_their_vertices_are_not_snapped(layers):
+    for name, gdf in layers.items():
+        exact = snapped_mod._vertex_exact(_valid(gdf))
+        assert exact == (name in ("oa_2011", "wards_2013")), name
+
+
 def test_real_layers_snap_into_coverages(layers):
     for name, gdf in layers.items():
         layer = snap_layer(_valid(gdf))
