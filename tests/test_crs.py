@@ -49,3 +49,33 @@ def test_best_fit_refuses_degrees_and_mixed_crs():
     table = best_fit(g.to_crs(4326), g.to_crs(3857), crs="EPSG:27700")
     assert list(table["parent_code"]) == ["C000", "C001"]
     assert table["share"].min() == pytest.approx(1.0, abs=1e-6)
+
+
+def _reference_choice(layer: gpd.GeoDataFrame) -> int:
+    """The choice made by reprojecting every coordinate to lon/lat (as before)."""
+    from localitygeo.geometry.crs import _GB_BOUNDS
+
+    w, s, e, n = layer.geometry.to_crs("OGC:CRS84").total_bounds
+    gw, gs, ge, gn = _GB_BOUNDS
+    if w >= gw and s >= gs and e <= ge and n <= gn:
+        return 27700
+    return int(layer.estimate_utm_crs().to_epsg())
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "OGC:CRS84", "EPSG:3857", "EPSG:27700", "EPSG:32630"])
+@pytest.mark.parametrize(
+    "lon, lat",
+    [(-4.14, 50.37), (2.05, 52.0), (2.15, 52.0), (-8.75, 55.0), (-8.85, 55.0), (1.0, 60.95)],
+)
+def test_the_choice_is_the_one_every_coordinate_gives(crs, lon, lat):
+    # boxes just inside and just outside Great Britain's bounds (2.1 E, 8.8 W,
+    # 61 N), in CRSs whose lon/lat box is the data's own or a little larger
+    layer = gpd.GeoDataFrame(
+        {"code": ["A", "B"]},
+        geometry=[
+            shapely.box(lon - 0.04, lat - 0.04, lon, lat),
+            shapely.box(lon - 0.02, lat - 0.02, lon + 0.04, lat + 0.04),
+        ],
+        crs="OGC:CRS84",
+    ).to_crs(crs)
+    assert working_crs(layer).to_epsg() == _reference_choice(layer)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from localitygeo.deprecation import renamed
 from localitygeo.errors import CRSError, DataError
 
@@ -124,17 +126,42 @@ def working_crs(layer: gpd.GeoDataFrame) -> CRS:
         raise CRSError("the data have no CRS; set one before choosing a working CRS")
     if len(layer) == 0:
         raise CRSError("cannot choose a working CRS for an empty layer")
-    lon_lat = (
-        layer.geometry.to_crs("OGC:CRS84").total_bounds
-        if not layer.crs.equals(CRS("OGC:CRS84"))
-        else layer.geometry.total_bounds
-    )
-    west, south, east, north = (float(v) for v in lon_lat)
     gb_w, gb_s, gb_e, gb_n = _GB_BOUNDS
-    if west >= gb_w and south >= gb_s and east <= gb_e and north <= gb_n:
+
+    def in_gb(lon_lat: Any) -> bool:
+        west, south, east, north = (float(v) for v in lon_lat)
+        return west >= gb_w and south >= gb_s and east <= gb_e and north <= gb_n
+
+    crs84 = CRS("OGC:CRS84")
+    bounds = layer.geometry.total_bounds
+    if layer.crs.equals(crs84):
+        lon_lat = bounds
+    else:
+        # the data's box in lon/lat holds the data: within Great Britain, so are
+        # they (reprojecting every coordinate, only to be sure, cost 0.75 s for
+        # England's output areas)
+        box = _to_lon_lat_box(layer.crs, bounds)
+        if box is not None and in_gb(box):
+            return CRS(BRITISH_NATIONAL_GRID)
+        lon_lat = layer.geometry.to_crs(crs84).total_bounds
+    if in_gb(lon_lat):
         return CRS(BRITISH_NATIONAL_GRID)
     utm = layer.estimate_utm_crs()
     return CRS(utm)
+
+
+def _to_lon_lat_box(crs: CRS, bounds: np.ndarray) -> tuple[float, ...] | None:
+    """Return a lon/lat box holding the box ``bounds`` in ``crs`` (its edges densified)."""
+    from pyproj import Transformer
+    from pyproj.exceptions import ProjError
+
+    try:
+        t = Transformer.from_crs(crs, "OGC:CRS84", always_xy=True)
+        x0, y0, x1, y1 = (float(v) for v in bounds)
+        box = t.transform_bounds(x0, y0, x1, y1, densify_pts=101)
+    except (ProjError, ValueError):  # pyproj cannot: reproject the data instead
+        return None
+    return tuple(float(v) for v in box) if np.isfinite(box).all() else None
 
 
 def ensure_projected(gdf: gpd.GeoDataFrame, what: str = "layer", *, fix: str | None = None) -> None:
