@@ -230,3 +230,21 @@ def test_no_progress_lines_when_quick_or_turned_off(monkeypatch):
     with _progress.progress_callbacks() as (step, _):
         step("reading")
     assert err.getvalue() == ""
+
+
+def test_profile_records_worker_steps_under_their_callers_step():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(k: int) -> None:
+        with stage(f"job {k}"):
+            with stage("inside"):  # part of the job's row
+                pass
+
+    with Profile() as prof:
+        with stage("outer"):
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                list(pool.map(work, range(3)))
+    rows = [(d, n) for d, n, *_ in prof.rows]
+    assert rows[0] == (0, "outer")
+    assert sorted(rows[1:]) == [(1, "job 0 (worker)"), (1, "job 1 (worker)"), (1, "job 2 (worker)")]
+    assert all(w >= 0 and c >= 0 for _, _, w, c, _ in prof.rows)

@@ -5,7 +5,8 @@ stage costs one global lookup) unless a :class:`Profile` is active, as the
 command line makes one for ``--profile``. Stages nest: a step inside another
 is shown indented under it. Each row gives the step's wall time, the CPU time
 the whole process spent meanwhile (above the wall time when several threads
-worked) and the process's peak memory when it ended.
+worked; for a step run in a worker thread, that thread's own, without the
+threads it starts) and the process's peak memory when it ended.
 """
 
 from __future__ import annotations
@@ -86,12 +87,18 @@ class Profile:
 def stage(name: str) -> Iterator[None]:
     """Record the time the ``with`` block takes as step ``name`` of the active profile.
 
-    Does nothing when no profile is active, or outside the thread that made
-    the profile (steps run in worker threads are part of their caller's).
+    Does nothing when no profile is active. A step run in a worker thread
+    (as validate checks two layers at a time) is recorded when it ends,
+    marked "(worker)", under the step its caller is in, with that thread's
+    own CPU time; steps inside it are part of it.
     """
     prof = _ACTIVE
-    if prof is None or threading.current_thread() is not prof.thread:
+    if prof is None:
         yield
+        return
+    if threading.current_thread() is not prof.thread:
+        with _worker_stage(prof, name):
+            yield
         return
     row = len(prof.rows)
     prof.rows.append((prof._depth, name, 0.0, 0.0, 0.0))
@@ -103,3 +110,22 @@ def stage(name: str) -> Iterator[None]:
         prof._depth -= 1
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         prof.rows[row] = (prof._depth, name, wall, cpu, _peak_mb())
+
+
+_WORKER = threading.local()
+
+
+@contextmanager
+def _worker_stage(prof: Profile, name: str) -> Iterator[None]:
+    """Record a worker thread's outermost step when it ends (list.append is atomic)."""
+    if getattr(_WORKER, "busy", False):
+        yield
+        return
+    _WORKER.busy = True
+    t0, c0 = time.perf_counter(), time.thread_time()
+    try:
+        yield
+    finally:
+        _WORKER.busy = False
+        wall, cpu = time.perf_counter() - t0, time.thread_time() - c0
+        prof.rows.append((prof._depth, f"{name} (worker)", wall, cpu, _peak_mb()))

@@ -345,7 +345,8 @@ def _read_layers(
         return gdf
 
     def reproject(key: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        out = to_crs(gdf, target)
+        with stage(f"reproject {key}"):
+            out = to_crs(gdf, target)
         check_coordinates(out, p, key, check_crs=layers[key].check_crs, working=True)
         return out
 

@@ -176,14 +176,21 @@ def _layer_issues(
 
     def one(key: str) -> list[Issue]:
         gdf = bset.layers[key]
-        prep = _prepare(gdf, memo) if any(r in chosen for r in _GEOMETRY_RULES) else None
+        prep = None
+        if any(r in chosen for r in _GEOMETRY_RULES):
+            with stage(f"{key}: validity"):
+                prep = _prepare(gdf, memo)
         out: list[Issue] = []
         for rid, fn in LAYER_RULES.items():
             if rid in chosen:
                 if progress is not None:
                     progress(f"{rid}: {key}")
-                extra = {"prep": prep} if rid in _GEOMETRY_RULES else {}
-                out.extend(fn(key, gdf, bset.checks, **extra))
+                if rid not in _GEOMETRY_RULES:
+                    out.extend(fn(key, gdf, bset.checks))
+                    continue
+                # the first of the gap and overlap rules snaps the layer for both
+                with stage(f"{key}: {rid}"):
+                    out.extend(fn(key, gdf, bset.checks, prep=prep))
         return out
 
     keys = list(bset.layers)
