@@ -243,3 +243,32 @@ def test_built_sets_nest_as_an_overlay_of_their_blocks_says(
         found = issues[(issues["rule"] == "not-nested") & (issues["layer"] == child)]
         assert {codes[0] for codes in found["codes"]} == expected
         assert child != "neighbourhood" or expected  # the check means something
+
+
+@pytest.mark.parametrize("blocks", ["lsoa", "oa"])
+@pytest.mark.parametrize("tol", [1.0, 0.01])
+def test_gaps_and_overlaps_of_built_layers_are_the_plain_ones(council, blocks, tol) -> None:
+    # built units are cleaned unions of their blocks: neither vertex-exact nor
+    # off by micrometres everywhere; the snapped checks must still give what
+    # one union_all and every pairwise intersection give
+    from localitygeo.geometry import snapped
+
+    from .test_coverage_fast import reference_gaps, reference_overlaps
+
+    bset = lg.BoundarySet.from_layers(
+        {blocks: council[blocks], "msoa": council["msoa"]}
+    ).with_blocks("msoa", blocks)
+    for layer in (bset["msoa"], council[blocks]):
+        gaps = lg.find_gaps(layer, tolerance_m2=tol)
+        np.testing.assert_allclose(
+            gaps["area_m2"].to_numpy(), reference_gaps(layer, tol), rtol=1e-9, atol=1e-6
+        )
+        found = lg.find_overlaps(layer, tolerance_m2=tol)
+        got = {(a, b): s for a, b, s in found[["code_a", "code_b", "area_m2"]].itertuples(False)}
+        ref = {(a, b): s for a, b, s in reference_overlaps(layer, tol)}
+        assert got.keys() == ref.keys()
+        for key, s in ref.items():
+            assert got[key] == pytest.approx(s, rel=1e-9)
+    g = np.asarray(bset["msoa"].geometry.array, dtype=object)
+    if council["name"] != "copeland":  # 5 of its 8 MSOAs are flagged: searched by tiles
+        assert snapped.snap_layer(g).finds_gaps(1.0)  # the snapped path, not the fallback
