@@ -49,3 +49,12 @@ def out_dir(tmp_path: Path) -> Path:
     d = tmp_path / "out"
     d.mkdir()
     return d
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every test that reads pages back (tests/hostile/browser.py)."""
+    from tests.hostile.browser import launch
+
+    with launch() as b:
+        yield b

@@ -21,7 +21,7 @@ from localitygeo.changes.proposal import Proposal
 from localitygeo.changes.report import render_impact
 from localitygeo.maps import change_map, render_html
 from localitygeo.maps.change import fixed_parent
-from tests.hostile.browser import Page, launch
+from tests.hostile.browser import Page
 
 REPO = Path(__file__).resolve().parents[1]
 CITY = REPO / "boundaries" / "example-city"
@@ -31,12 +31,6 @@ A4_MM, MARGIN_MM = (210, 297), 12
 CONTENT_PX = round((A4_MM[0] - 2 * MARGIN_MM) / 25.4 * 96)
 A4_PT = (595.28, 841.89)
 LONG = "Upper Kestrel Down and Quarry Bank Waterside Conservation Area (north)"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -16,16 +16,10 @@ import localitygeo as lg
 from localitygeo import read_boundaries
 from localitygeo.maps import change_map, locality_map, save
 from localitygeo.maps.change import MOVED_COLOUR
-from tests.hostile.browser import Page, launch
+from tests.hostile.browser import Page
 
 REPO = Path(__file__).resolve().parents[1]
 EVIL = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

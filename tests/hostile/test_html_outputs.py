@@ -20,18 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from .browser import Page, launch
+from .browser import Page
 from .harness import run_cli
 from .sets import HostileSet, everything, example_city, plymouth
 from .test_markdown import RENDERERS, _Html, shown
 
 ATTRIBUTION = "Made up © nobody"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch() as b:
-        yield b
 
 
 @pytest.fixture(
