@@ -176,13 +176,12 @@ def _change_map_html(before: BoundarySet, after: BoundarySet, layer: str, attrib
     """Return the before/after map of ``layer`` as one HTML page with Leaflet embedded."""
     from localitygeo.changes.differences import diff
     from localitygeo.maps import render_html
-    from localitygeo.maps.change import change_map, fixed_parent
+    from localitygeo.maps.change import change_map
 
     m = change_map(
         before,
         after,
         diff(before, after, layer),
-        parents=fixed_parent(before, layer),
         attribution=attribution,
     )
     return render_html(m, inline=True)

@@ -197,7 +197,7 @@ def _change(
     from localitygeo.changes.proposal import read_proposal
     from localitygeo.changes.wording import count, nouns
     from localitygeo.cli._echo import say
-    from localitygeo.maps.change import change_map, fixed_parent
+    from localitygeo.maps.change import change_map
 
     after = apply(bset, read_proposal(proposal_path))
     d = diff(bset, after, layer)
@@ -209,7 +209,6 @@ def _change(
         bset,
         after,
         d,
-        parents=fixed_parent(bset, layer),
         tiles=tiles,
         tolerance_m=tolerance,
         title=title,
