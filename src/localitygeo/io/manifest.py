@@ -297,10 +297,10 @@ def _read_layers(
 ) -> tuple[dict[str, gpd.GeoDataFrame], Any, list[str]]:
     """Read a manifest's layers into its working CRS: (frames in its order, CRS, notes).
 
-    Each layer is reprojected in a worker while the next is read (pyarrow,
+    Layers are reprojected in two workers while the next are read (pyarrow,
     GEOS and PROJ release the GIL), the largest file first where the
     manifest names its CRS, so that its reprojection runs beside the other
-    reads. Notes and frames keep the manifest's order; if a read fails, the
+    reads and reprojections. Notes and frames keep the manifest's order; if a read fails, the
     layers are read again in that order, so that the error is the first
     layer's, as it would be one after the other.
     """
@@ -345,12 +345,13 @@ def _read_layers(
         return gdf
 
     def reproject(key: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        # one thread each: two layers are reprojected at once, beside the reads
         with stage(f"reproject {key}"):
-            out = to_crs(gdf, target)
+            out = to_crs(gdf, target, threads=1)
         check_coordinates(out, p, key, check_crs=layers[key].check_crs, working=True)
         return out
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         try:
             for key in order:
                 read[key] = one(key)
