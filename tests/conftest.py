@@ -51,9 +51,13 @@ def out_dir(tmp_path: Path) -> Path:
     return d
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for every test that reads pages back (tests/hostile/browser.py)."""
+    """A headless Chromium for a module's tests that read pages back (tests/hostile/browser.py).
+
+    Per module, not per session: Playwright's sync API runs an event loop while
+    a browser is open, and other modules open their own (inside their fixtures).
+    """
     from tests.hostile.browser import launch
 
     with launch() as b:
