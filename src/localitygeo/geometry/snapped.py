@@ -13,7 +13,9 @@ How the layer is snapped. Vertices falling in one cell of a
 where they all lie within :data:`SNAP_MAX` of it: no vertex moves farther,
 and a cell holding two real vertices (or split by a cell edge) stays as it
 was, which leaves its units flagged. A unit that snapping makes invalid
-keeps its own vertices. Units whose vertices all stay put are not copied.
+keeps its own vertices. Units whose vertices all stay put are not copied,
+and a layer whose neighbours share their vertices (told from a sample of
+:data:`SAMPLE` units) is not snapped at all.
 
 What this changes, and what it cannot. Every edge moves by at most the
 largest distance ``d`` any of its unit's vertices moved, so snapped and
@@ -24,11 +26,12 @@ original units differ only within ``d`` of their edges:
   the snapped union's holes are candidates, each settled on the original
   units (:func:`~localitygeo.geometry.tiled_gaps.settle_holes`: the holes of
   the union of the units around it, widened ring by ring while the
-  uncovered region runs out past them): the reported gaps are holes of the
+  uncovered region runs out past them, and ended as soon as that region
+  reaches a point clear of the layer, as one of England's LSOAs, joined to
+  the sea by micrometre channels, does): the reported gaps are holes of the
   layer's own union, with their own areas. Where a candidate cannot be
-  settled in a few rings (a region joined to others by micrometre
-  channels, as one of England's LSOAs is), the layer is searched tile by
-  tile (:mod:`~localitygeo.geometry.tiled_gaps`) instead, as it is where
+  settled in a few rings, the layer is searched tile by tile
+  (:mod:`~localitygeo.geometry.tiled_gaps`) instead, as it is where
   snapping leaves more than :data:`FLAGGED_MAX` of the units flagged. A
   hole that snapping closes altogether lies everywhere within ``d`` of an
   edge, a sliver under ``2 d`` wide; snapped holes are not used where the
