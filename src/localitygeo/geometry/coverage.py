@@ -124,13 +124,11 @@ def overlap_pairs(
     layer = snap_layer(g) if snapped is None else snapped
     poly = layer.polygons
     suspect = np.flatnonzero(layer.overlap_suspects(tolerance_m2))
-    present = layer.present
     if len(suspect) == 0:
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty, np.zeros(0), np.empty(0, dtype=object)
-    # the suspects against every unit their boxes meet
-    near = shapely.STRtree(poly[present]).query(poly[suspect])[1]
-    near = np.flatnonzero(present)[np.unique(near)]
+    # the suspects against every unit their boxes meet (empty units are never met)
+    near = np.unique(layer.tree.query(poly[suspect])[1])
     si, nj, area = intersection_areas(poly[suspect], poly[near], threads=threads)
     i, j = suspect[si], near[nj]
     keep = (i != j) & ~(area <= 0.5 * tolerance_m2)  # NaN: unsettled, measured below

@@ -94,17 +94,18 @@ class SnappedLayer:
     flagged : numpy.ndarray
         Per unit, whether ``coverage_invalid_edges`` of the snapped layer
         finds an edge of it that does not match its neighbours'.
+    present : numpy.ndarray
+        Per unit, whether it has any polygon.
+    tree : shapely.STRtree
+        Of ``polygons`` (indices are the layer's; empty units are never found).
     """
 
     polygons: np.ndarray
     snapped: np.ndarray
     moved: np.ndarray
     flagged: np.ndarray
-
-    @property
-    def present(self) -> np.ndarray:
-        """Per unit, whether it has any polygon."""
-        return ~shapely.is_empty(self.polygons)
+    present: np.ndarray
+    tree: shapely.STRtree
 
     def finds_gaps(self, tolerance_m2: float) -> bool:
         """Whether gaps over this tolerance are found on this snapped layer.
@@ -150,16 +151,17 @@ def snap_layer(g: np.ndarray) -> SnappedLayer:
     poly = _polygonal_all(np.asarray(g, dtype=object), _polygonal)
     poly = poly.copy()
     poly[shapely.is_missing(poly)] = shapely.Polygon()
-    if _vertex_exact(poly):  # nothing to snap: the layer is checked as it is
+    present = ~shapely.is_empty(poly)
+    tree = shapely.STRtree(poly)
+    if _vertex_exact(poly, present, tree):  # nothing to snap: checked as it is
         snapped, moved = poly, np.zeros(len(poly))
     else:
         snapped, moved = _snap(poly)
-    present = ~shapely.is_empty(poly)
     flagged = np.zeros(len(poly), dtype=bool)
     if present.any():
         edges = shapely.coverage_invalid_edges(snapped[present])
         flagged[present] = ~shapely.is_empty(edges)
-    return SnappedLayer(poly, snapped, moved, flagged)
+    return SnappedLayer(poly, snapped, moved, flagged, present, tree)
 
 
 #: Units looked at (round the layer's middle one) to tell a layer whose
@@ -167,7 +169,7 @@ def snap_layer(g: np.ndarray) -> SnappedLayer:
 SAMPLE = 500
 
 
-def _vertex_exact(poly: np.ndarray) -> bool:
+def _vertex_exact(poly: np.ndarray, present: np.ndarray, tree: shapely.STRtree) -> bool:
     """Whether most vertices of a sample of neighbouring units are shared exactly.
 
     Output areas and wards share theirs (snapping moves nothing there, at
@@ -176,7 +178,7 @@ def _vertex_exact(poly: np.ndarray) -> bool:
     """
     from localitygeo.geometry.tiled_gaps import _shared_vertices
 
-    present = np.flatnonzero(~shapely.is_empty(poly))
+    present = np.flatnonzero(present)
     if len(present) <= SAMPLE:
         sample = present
     else:
@@ -187,7 +189,7 @@ def _vertex_exact(poly: np.ndarray) -> bool:
         mid = b[len(b) // 2]
         cx, cy = (mid[0] + mid[2]) / 2.0, (mid[1] + mid[3]) / 2.0
         box = shapely.box(cx - side, cy - side, cx + side, cy + side)
-        sample = present[shapely.STRtree(poly[present]).query(box)]
+        sample = tree.query(box)
     if len(sample) < 2:
         return False
     return float(_shared_vertices(poly[sample]).mean()) >= 0.5
@@ -286,8 +288,6 @@ def gap_holes(g: np.ndarray, tolerance_m2: float, layer: SnappedLayer | None = N
     if len(candidates) == 0:
         return np.empty(0, dtype=object)
     candidates = shapely.buffer(candidates, 2.0 * d, quad_segs=2)
-    poly = layer.polygons[layer.present]
-    tree = shapely.STRtree(poly)
     filled = shells[0]
     shapely.prepare(filled)
 
@@ -297,7 +297,7 @@ def gap_holes(g: np.ndarray, tolerance_m2: float, layer: SnappedLayer | None = N
 
     try:
         found = tiled_gaps.settle_holes(
-            candidates, poly, tree, tolerance_m2, reach=4.0 * d, outside=outside
+            candidates, layer.polygons, layer.tree, tolerance_m2, reach=4.0 * d, outside=outside
         )
     except (tiled_gaps.Unsettled, shapely.errors.GEOSException):
         return tiled_gaps.gap_holes(layer.polygons, tolerance_m2)
