@@ -56,6 +56,41 @@ def test_to_crs_equals_geopandas_bit_for_bit(plymouth_oa):
     )
 
 
+_SHAPES = {
+    "plain": shapely.box(-4.2, 50.3, -4.1, 50.4),
+    "hole": shapely.box(-4.2, 50.3, -4.1, 50.4).difference(shapely.box(-4.16, 50.34, -4.14, 50.36)),
+    "multi": shapely.MultiPolygon(
+        [shapely.box(-4.0, 50.3, -3.9, 50.4), shapely.box(-3.8, 50.3, -3.7, 50.35)]
+    ),
+    "one-part multi": shapely.MultiPolygon([shapely.box(-3.6, 50.3, -3.5, 50.4)]),
+    "multi with a hole": shapely.MultiPolygon(
+        [
+            shapely.box(-3.4, 50.3, -3.3, 50.4).difference(shapely.box(-3.36, 50.34, -3.34, 50.36)),
+            shapely.Polygon([(-3.2, 50.3), (-3.1, 50.3), (-3.15, 50.37)]),
+        ]
+    ),
+    "null": None,
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(sorted(_SHAPES)), min_size=1, max_size=12), st.booleans())
+def test_polygons_rebuilt_from_ragged_arrays_equal_to_crs(kinds, with_line):
+    # holes, several parts, one-part MultiPolygons and nulls in any order keep
+    # their types, parts, rings and bits; a layer with other types takes the
+    # general path and must give the same
+    geoms = [_SHAPES[k] for k in kinds]
+    if with_line:
+        geoms.append(shapely.LineString([(-4.0, 50.0), (-3.0, 51.0)]))
+    gdf = gpd.GeoDataFrame({"code": range(len(geoms))}, geometry=geoms, crs="OGC:CRS84")
+    ref = gdf.to_crs(27700)
+    got = _reproject.to_crs(gdf, 27700)
+    assert np.array_equal(_bits(got), _bits(ref))
+    assert (got.geometry.isna() == ref.geometry.isna()).all()
+    assert list(got.geom_type.fillna("")) == list(ref.geom_type.fillna(""))
+    assert (shapely.to_wkb(got.geometry.values) == shapely.to_wkb(ref.geometry.values)).all()
+
+
 def plymouth_oa_path(_gdf: gpd.GeoDataFrame) -> Path:
     from .conftest import _data_dir
 
