@@ -94,3 +94,25 @@ def test_validate_checks_each_feature_once(monkeypatch):
             counts[i] = counts.get(i, 0) + 1
     assert len(counts) == len(features)  # every feature checked ...
     assert max(counts.values()) == 1  # ... once, though the nesting rules measure them again
+
+
+def test_expected_checks_are_waited_for_and_not_done_again():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    g = _layer()
+    memo = ValidityMemo()
+    check, calls = _counting()
+    release = threading.Event()
+
+    def slow() -> np.ndarray:
+        release.wait(5)
+        return shapely.is_valid(g)
+
+    with ThreadPoolExecutor(1) as pool:
+        memo.expect(g, pool.submit(slow))
+        threading.Timer(0.2, release.set).start()
+        got = known_validity(g[::-1], check, memo)  # waits for the background check
+    np.testing.assert_array_equal(got, shapely.is_valid(g[::-1]))
+    assert calls == []  # nothing checked twice
+    assert not got[0] and not got[-1]  # the bow-ties stay invalid

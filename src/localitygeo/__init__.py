@@ -27,6 +27,7 @@ _LAZY: dict[str, str] = {
     "read_layer": "localitygeo.io.layers",
     "working_crs": "localitygeo.geometry.crs",
     "read_boundaries": "localitygeo.io.manifest",
+    "read_measurable": "localitygeo.io.measurable",
     "BoundarySet": "localitygeo.model.boundary_set",
     "NestingRule": "localitygeo.model.boundary_set",
     "Checks": "localitygeo.model.boundary_set",

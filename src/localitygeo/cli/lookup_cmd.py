@@ -54,21 +54,22 @@ def lookup(
     with stage("import geopandas and the engine"):
         from localitygeo.cli._echo import say
         from localitygeo.cli._progress import progress_callbacks
-        from localitygeo.geometry.crs import working_crs
         from localitygeo.geometry.fitting import best_fit
-        from localitygeo.io.layers import read_layer
+        from localitygeo.geometry.validity import remembering
+        from localitygeo.io.measurable import read_measurable
         from localitygeo.io.safecsv import write_csv
 
-    with progress_callbacks() as (step, fraction):
+    layers = {
+        "child": {"path": child, "code": child_code, "layer": child_layer, "columns": ()},
+        "parent": {"path": parent, "code": parent_code, "layer": parent_layer, "columns": ()},
+    }
+    with progress_callbacks() as (step, fraction), remembering():
         step("reading layers")
-        with stage("read child"):
-            c = read_layer(child, child_code, layer=child_layer, columns=())
-        with stage("read parent"):
-            p = read_layer(parent, parent_code, layer=parent_layer, columns=())
-        target = crs or working_crs(c)
+        # each layer is reprojected (and its validity checked) while the next is read
+        frames, _ = read_measurable(layers, crs=crs)
         step("best fit")
         with stage("best fit"):
-            table = best_fit(c, p, crs=target, progress=fraction)
+            table = best_fit(frames["child"], frames["parent"], progress=fraction)
         step("writing")
         with stage("write CSV"):
             text = write_csv(

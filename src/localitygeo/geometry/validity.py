@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextvars import ContextVar
 
 import numpy as np
@@ -30,6 +31,16 @@ class ValidityMemo:
         self._geoms: list[np.ndarray] = []  # holds the objects: their ids stay theirs
         self._valid: list[np.ndarray] = []
         self._index: tuple[pd.Index, np.ndarray] | None = None
+        self._pending: list[tuple[np.ndarray, Future[np.ndarray]]] = []
+
+    def expect(self, geoms: np.ndarray, validity: Future[np.ndarray]) -> None:
+        """Remember the validity of ``geoms`` that ``validity`` (a check under way) will give.
+
+        A :meth:`lookup` waits for every check it has been told to expect, so
+        that a layer checked in the background is not checked twice.
+        """
+        with self._lock:
+            self._pending.append((np.asarray(geoms, dtype=object).copy(), validity))
 
     def add(self, geoms: np.ndarray, valid: np.ndarray) -> None:
         """Remember ``valid[i]`` as the validity of the object ``geoms[i]``."""
@@ -40,6 +51,10 @@ class ValidityMemo:
 
     def lookup(self, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return (known, valid) for each of ``geoms``: whether it is known, and if so valid."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for expected, validity in pending:  # outside the lock: the checks may take a while
+            self.add(expected, validity.result())
         with self._lock:
             if self._index is None:
                 if not self._geoms:

@@ -6,6 +6,9 @@ layers
     :func:`read_layer`: one polygon layer from any file councils have.
 manifest
     :func:`read_boundaries`: a boundary set from its ``boundaries.toml``.
+measurable
+    :func:`read_measurable`: layers read into one projected CRS, each
+    reprojected (and its validity checked) while the next is read.
 tables
     :func:`read_indicators`: small-area figures from CSV or Excel.
 export, safecsv, outputs, atomic, pdf

@@ -1,0 +1,130 @@
+"""Layers read into one projected CRS, each step beside the next: what ``lookup`` reads.
+
+Reading, reprojecting and checking validity are the floor of a national job,
+and one after the other they leave a core idle most of the time. Here a
+layer's reprojection starts in a worker thread as soon as it is read, while
+the next layer is read; and inside
+:func:`localitygeo.geometry.validity.remembering`, each reprojected layer's
+validity is checked in a worker too, and remembered, so that measuring
+(which needs it) finds it known instead of checking again. pyarrow, GEOS and
+PROJ release the GIL, so these steps run on two cores.
+
+The frames are those that :func:`~localitygeo.io.layers.read_layer` followed
+by :func:`localitygeo.geometry.projection.to_crs` give, whatever the
+threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from pyproj import CRS
+
+    from localitygeo.geometry.validity import ValidityMemo
+
+__all__ = ["read_measurable"]
+
+
+def read_measurable(
+    layers: Mapping[str, Mapping[str, Any]],
+    *,
+    crs: Any = None,
+    threads: int | None = None,
+) -> tuple[dict[str, gpd.GeoDataFrame], CRS]:
+    """Read layers and reproject them to one projected CRS, overlapping the steps.
+
+    Parameters
+    ----------
+    layers : mapping of str to mapping
+        Each layer's name (for the profile) and the keyword arguments of
+        :func:`~localitygeo.io.layers.read_layer` that read it (``path``,
+        ``code`` and any others). Layers are read in this order.
+    crs : CRS-like, optional
+        The CRS to measure in. Without it, the first layer's data choose it
+        (:func:`localitygeo.geometry.crs.working_crs`).
+    threads : int, optional
+        Threads for each reprojection (default: the number of CPUs, at most 4).
+
+    Returns
+    -------
+    (frames, crs) : tuple
+        The layers by name, in the order of ``layers``, each in ``crs``, and
+        that CRS. A layer already in it is returned as read.
+
+    Raises
+    ------
+    LocalityGeoError
+        What :func:`~localitygeo.io.layers.read_layer` raises for the first
+        layer that fails, or :func:`~localitygeo.geometry.crs.parse_crs` for
+        ``crs``.
+
+    Notes
+    -----
+    Inside :func:`~localitygeo.geometry.validity.remembering`, the validity
+    of every reprojected layer is still being checked in the background
+    when this returns; the memo waits for it when asked.
+    """
+    from localitygeo.geometry.crs import parse_crs, working_crs
+    from localitygeo.geometry.validity import current
+    from localitygeo.io.layers import read_layer
+    from localitygeo.profiling import stage
+
+    target = None if crs is None else parse_crs(crs)
+    memo = current()  # the caller's: worker threads have no context of their own
+    pool = ThreadPoolExecutor(max_workers=2)
+    moved: dict[str, Future[gpd.GeoDataFrame]] = {}
+    try:
+        for name, kwargs in layers.items():
+            with stage(f"read {name}"):
+                gdf = read_layer(**kwargs)
+            if target is None:
+                target = working_crs(gdf)
+            moved[name] = pool.submit(_moved, name, gdf, target, threads, memo, pool)
+        with stage("reproject"):
+            frames = {name: job.result() for name, job in moved.items()}
+    except BaseException:
+        for job in moved.values():
+            job.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=False)  # validity checks under way go on
+    assert target is not None  # layers is not empty, or crs was given
+    return frames, target
+
+
+def _moved(
+    name: str,
+    gdf: gpd.GeoDataFrame,
+    target: CRS,
+    threads: int | None,
+    memo: ValidityMemo | None,
+    pool: ThreadPoolExecutor,
+) -> gpd.GeoDataFrame:
+    """Reproject one layer (in a worker); have its validity checked next, if remembered."""
+    from localitygeo.geometry.projection import to_crs
+    from localitygeo.profiling import stage
+
+    if gdf.crs is not None and gdf.crs.equals(target):
+        out = gdf
+    else:
+        with stage(f"reproject {name}"):
+            out = to_crs(gdf, target, threads=threads)
+    if memo is not None:
+        geoms = np.asarray(out.geometry.array, dtype=object)
+        memo.expect(geoms, pool.submit(_validity, name, geoms))
+    return out
+
+
+def _validity(name: str, geoms: np.ndarray) -> np.ndarray:
+    import shapely
+
+    from localitygeo.profiling import stage
+
+    with stage(f"validity {name}"):
+        return np.asarray(shapely.is_valid(geoms), dtype=bool)
