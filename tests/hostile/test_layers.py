@@ -17,12 +17,16 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from localitygeo import read_boundaries, read_layer
 from localitygeo.errors import CRSError, GeometryError, InputError
+from localitygeo.io.coordinates import feature_bounds
 
 from .harness import run_cli
 from .inputs import EXAMPLE, edit_geojson, load_json, one_ring
@@ -202,6 +206,45 @@ def test_bad_coordinates_name_the_feature(tmp_path, value, names):
     with pytest.raises(GeometryError) as info:
         read_layer(folder / "wards.geojson", "code")
     assert info.value.code == "EXW04" and info.value.path == str(folder / "wards.geojson")
+
+
+_FEATURES = [
+    shapely.box(0, 0, 10, 10),
+    shapely.box(20, 0, 30, 10).difference(shapely.box(22, 2, 24, 4)),
+    shapely.MultiPolygon([shapely.box(40, 0, 45, 5), shapely.box(50, 0, 55, 5)]),
+    shapely.LineString([(60, 0), (70, 10), (80, 0)]),
+    shapely.Point(90, 5),
+    None,
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, len(_FEATURES) - 2),  # the null has no coordinate to spoil
+    st.integers(0, 1000),
+    st.integers(0, 1),
+    st.sampled_from([float("nan"), float("inf"), -float("inf")]),
+)
+def test_any_non_finite_coordinate_names_its_feature(which, at, axis, value):
+    # polygons are screened by their area (one NaN or infinity anywhere makes it
+    # non-finite), other features by their coordinates: either way, every
+    # spoilt vertex of any ring or part is found, and only its feature named
+    geoms = np.array(_FEATURES, dtype=object)
+    coords = shapely.get_coordinates(geoms[which : which + 1])
+    # the vertex everywhere it occurs, so that a ring's first and last stay equal
+    same = (coords == coords[at % len(coords)]).all(axis=1)
+    coords[same, axis] = value
+    try:
+        geoms[which] = shapely.set_coordinates(geoms[which : which + 1].copy(), coords)[0]
+    except shapely.errors.GEOSException:  # a ring closed on NaN is no ring (NaN != NaN)
+        assume(False)
+    gdf = gpd.GeoDataFrame({"code": [f"F{i}" for i in range(len(geoms))]}, geometry=geoms)
+    with pytest.raises(GeometryError) as info:
+        feature_bounds(gdf, "f.gpkg", "f")
+    assert info.value.code == f"F{which}" and "1 feature(s)" in str(info.value)
+    clean = gpd.GeoDataFrame({"code": ["a"] * len(_FEATURES)}, geometry=_FEATURES)
+    got = feature_bounds(clean)
+    np.testing.assert_array_equal(got, shapely.bounds(np.array(_FEATURES, dtype=object)))
 
 
 def test_absurd_coordinates_are_refused_even_without_the_crs_check(tmp_path):

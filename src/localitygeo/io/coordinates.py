@@ -175,12 +175,21 @@ def feature_bounds(
         Coordinates are NaN or infinite (the features are named).
     """
     geoms = np.asarray(gdf.geometry.array, dtype=object)
-    coords = shapely.get_coordinates(geoms)
-    if not np.isfinite(coords).all():
-        _, index = shapely.get_coordinates(geoms, return_index=True)
-        rows = np.unique(index[~np.isfinite(coords).all(axis=1)])
-        _raise_features(gdf, rows, "have NaN or infinite coordinates", path, layer)
-    return np.asarray(shapely.bounds(geoms), dtype=float)
+    bounds = np.asarray(shapely.bounds(geoms), dtype=float)
+    # A polygon's area is finite only if all its coordinates are (each one
+    # enters the shoelace sum), which GEOS finds without copying them out;
+    # the coordinates of the other features are looked at one by one.
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    with np.errstate(invalid="ignore"):  # NaN areas are what is looked for
+        sure = polygonal & np.isfinite(shapely.area(geoms))
+    rest = np.flatnonzero(~sure)
+    if len(rest):
+        coords, index = shapely.get_coordinates(geoms[rest], return_index=True)
+        bad = ~np.isfinite(coords).all(axis=1)
+        if bad.any():
+            rows = rest[np.unique(index[bad])]
+            _raise_features(gdf, rows, "have NaN or infinite coordinates", path, layer)
+    return bounds
 
 
 def _raise_features(
