@@ -116,3 +116,17 @@ def test_expected_checks_are_waited_for_and_not_done_again():
     np.testing.assert_array_equal(got, shapely.is_valid(g[::-1]))
     assert calls == []  # nothing checked twice
     assert not got[0] and not got[-1]  # the bow-ties stay invalid
+
+
+def test_a_failed_background_check_is_done_again():
+    from concurrent.futures import Future
+
+    g = _layer()
+    memo = ValidityMemo()
+    failed: Future[np.ndarray] = Future()
+    failed.set_exception(RuntimeError("the worker died"))
+    memo.expect(g, failed)
+    check, calls = _counting()
+    got = known_validity(g, check, memo)
+    np.testing.assert_array_equal(got, shapely.is_valid(g))
+    assert calls == [len(g)]

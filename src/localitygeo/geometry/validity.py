@@ -6,7 +6,10 @@ nesting rules measure the same layers again, which checks validity again
 :func:`remembering`, validity checked once is known by the geometry objects
 themselves (shapely geometries are immutable): :func:`known_validity`
 returns it for any array holding the same objects, in any order or subset.
-Outside it, nothing is remembered.
+A check under way in another thread can be announced with
+:meth:`ValidityMemo.expect`: asking then waits for it instead of checking
+again (how ``lookup`` checks each layer while the next is read). Outside
+it, nothing is remembered.
 """
 
 from __future__ import annotations
@@ -54,7 +57,11 @@ class ValidityMemo:
         with self._lock:
             pending, self._pending = self._pending, []
         for expected, validity in pending:  # outside the lock: the checks may take a while
-            self.add(expected, validity.result())
+            try:
+                valid = validity.result()
+            except Exception:  # unknown then: whoever asks checks again
+                continue
+            self.add(expected, valid)
         with self._lock:
             if self._index is None:
                 if not self._geoms:
