@@ -176,12 +176,10 @@ def feature_bounds(
     """
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     bounds = np.asarray(shapely.bounds(geoms), dtype=float)
-    # A polygon's area is finite only if all its coordinates are (each one
-    # enters the shoelace sum), which GEOS finds without copying them out;
-    # the coordinates of the other features are looked at one by one.
-    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    # a polygon's area is finite only if all its coordinates are (each enters
+    # the shoelace sum): no copy of them. Other features' coordinates are read.
     with np.errstate(invalid="ignore"):  # NaN areas are what is looked for
-        sure = polygonal & np.isfinite(shapely.area(geoms))
+        sure = np.isin(shapely.get_type_id(geoms), (3, 6)) & np.isfinite(shapely.area(geoms))
     rest = np.flatnonzero(~sure)
     if len(rest):
         coords, index = shapely.get_coordinates(geoms[rest], return_index=True)
