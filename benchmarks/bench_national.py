@@ -18,12 +18,15 @@ validate (wards, MSOAs, LSOAs and OAs; OA -> LSOA -> MSOA -> ward rules)
 
 The script checks that the three lookups assign every output area to the
 same LSOA, and prints each time and its ratio to the floor measured in the
-same run, with the load average before and after. ``--quick`` runs a dozen
+same run, with the load average before and after. Single runs of a few
+seconds vary by ±0.5 s on a shared machine, so ``--repeat N`` (default 3)
+runs each command and its floor N times, alternately, and the table gives
+the medians (and the range); the overlay script runs once. ``--quick`` runs a dozen
 councils instead of England (a smoke run); ``--only lookup`` or ``--only
 validate`` runs one job; ``--no-overlay`` skips the slow overlay script;
 ``--keep DIR`` keeps the outputs (the validate report, to compare runs).
 
-Run: ``python benchmarks/bench_national.py [--quick] [--only JOB] [--no-overlay]``
+Run: ``python benchmarks/bench_national.py [--quick] [--only JOB] [--no-overlay] [--repeat N]``
 """
 
 from __future__ import annotations
@@ -172,11 +175,31 @@ def run(name: str, argv: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, 
     return float(wall), peak_mb
 
 
+def alternate(
+    jobs: list[tuple[str, list[str], tuple[int, ...]]], repeat: int
+) -> list[tuple[str, float, float, float, float]]:
+    """Run each job ``repeat`` times, the jobs in turn; (name, median, min, max, peak MB) each."""
+    import statistics
+
+    seen: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in jobs}
+    for _ in range(repeat):
+        for name, argv, ok in jobs:
+            seen[name].append(run(name, argv, ok))
+    rows = []
+    for name, got in seen.items():
+        times = [t for t, _ in got]
+        peak = max(mb for _, mb in got)
+        rows.append((name, statistics.median(times), min(times), max(times), peak))
+    return rows
+
+
 def load() -> str:
     return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def lookup_job(tmp: Path, files: dict[str, Path], overlay: bool) -> list[tuple[str, float, float]]:
+def lookup_job(
+    tmp: Path, files: dict[str, Path], overlay: bool, repeat: int
+) -> list[tuple[str, float, float, float, float]]:
     import pandas as pd
 
     py, exe = sys.executable, _console_script()
@@ -185,16 +208,21 @@ def lookup_job(tmp: Path, files: dict[str, Path], overlay: bool) -> list[tuple[s
         scripts[name] = tmp / f"{name}.py"
         scripts[name].write_text(textwrap.dedent(text), encoding="utf-8")
     oa, lsoa = str(files["oa"]), str(files["lsoa"])
-    rows = []
     out = {k: tmp / f"{k}.csv" for k in ("localitygeo", "floor", "overlay")}
     argv = [exe, "lookup", oa, lsoa, "--child-code", "OA11CD", "--parent-code", "LSOA11CD"]
     lg = [*argv, "-o", str(out["localitygeo"])]
-    rows.append(("localitygeo lookup", *run("localitygeo lookup", lg)))
     floor = [py, str(scripts["floor_lookup"]), oa, lsoa, str(out["floor"])]
-    rows.append(("floor: read, reproject, point on surface", *run("floor script", floor)))
+    rows = alternate(
+        [
+            ("localitygeo lookup", lg, (0,)),
+            ("floor: read, reproject, point on surface", floor, (0,)),
+        ],
+        repeat,
+    )
     if overlay:
         plain = [py, str(scripts["overlay_lookup"]), oa, lsoa, str(out["overlay"])]
-        rows.append(("plain geopandas overlay", *run("overlay script", plain)))
+        t, mb = run("plain geopandas overlay", plain)
+        rows.append(("plain geopandas overlay", t, t, t, mb))
     got = pd.read_csv(out["localitygeo"], dtype=str).set_index("child_code")["parent_code"]
     for other in ("floor", "overlay"):
         if not out[other].exists():
@@ -209,17 +237,22 @@ def lookup_job(tmp: Path, files: dict[str, Path], overlay: bool) -> list[tuple[s
 
 
 def validate_job(
-    tmp: Path, files: dict[str, Path], keep: Path | None
-) -> list[tuple[str, float, float]]:
+    tmp: Path, files: dict[str, Path], keep: Path | None, repeat: int
+) -> list[tuple[str, float, float, float, float]]:
     py, exe = sys.executable, _console_script()
     script = tmp / "floor_validate.py"
     script.write_text(textwrap.dedent(FLOOR_VALIDATE), encoding="utf-8")
     folder = manifest(tmp, files)
     report = tmp / "report.json"
     argv = [exe, "validate", str(folder), "--format", "json", "-o", str(report)]
-    rows = [("localitygeo validate", *run("localitygeo validate", argv, ok=(0, 1)))]
     floor = [py, str(script), *map(str, files.values())]
-    rows.append(("floor: read, reproject 4 layers", *run("floor script", floor)))
+    rows = alternate(
+        [
+            ("localitygeo validate", argv, (0, 1)),
+            ("floor: read, reproject 4 layers", floor, (0,)),
+        ],
+        repeat,
+    )
     found = json.loads(report.read_text(encoding="utf-8"))
     counts: dict[str, int] = {}
     for issue in found["issues"]:
@@ -230,11 +263,13 @@ def validate_job(
     return rows
 
 
-def table(title: str, rows: list[tuple[str, float, float]]) -> None:
-    floor = next(t for name, t, _ in rows if name.startswith("floor"))
-    print(f"\n{title}\n{'process':44s} {'time':>8s} {'peak':>8s} {'/ floor':>8s}")
-    for name, t, mb in rows:
-        print(f"{name:44s} {t:7.2f}s {mb:6.0f}MB {t / floor:7.2f}x")
+def table(title: str, rows: list[tuple[str, float, float, float, float]]) -> None:
+    floor = next(t for name, t, *_ in rows if name.startswith("floor"))
+    head = f"{'process (median of the runs)':44s} {'time':>8s} {'range':>13s} {'peak':>8s}"
+    print(f"\n{title}\n{head} {'/ floor':>8s}")
+    for name, t, lo, hi, mb in rows:
+        span = f"{lo:5.2f}-{hi:5.2f}s" if hi > lo else ""
+        print(f"{name:44s} {t:7.2f}s {span:>13s} {mb:6.0f}MB {t / floor:7.2f}x")
     if len(rows) > 2:
         lg, ov = rows[0][1], rows[-1][1]
         print(f"{'overlay / localitygeo':44s} {ov / lg:7.1f}x")
@@ -246,6 +281,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["lookup", "validate"], help="run one job")
     parser.add_argument("--no-overlay", action="store_true", help="skip the overlay script")
     parser.add_argument("--keep", type=Path, help="copy the validate report into this folder")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each command and its floor (medians)"
+    )
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs; load average {load()} at start")
     with tempfile.TemporaryDirectory() as name:
@@ -254,10 +292,10 @@ def main() -> None:
         results = []
         if args.only in (None, "lookup"):
             print("lookup, OA -> LSOA:")
-            results.append(("lookup", lookup_job(tmp, files, not args.no_overlay)))
+            results.append(("lookup", lookup_job(tmp, files, not args.no_overlay, args.repeat)))
         if args.only in (None, "validate"):
             print("validate, 4 layers, 3 nesting rules:")
-            results.append(("validate", validate_job(tmp, files, args.keep)))
+            results.append(("validate", validate_job(tmp, files, args.keep, args.repeat)))
     for title, rows in results:
         table(title, rows)
     print(f"\nload average {load()} at end")
