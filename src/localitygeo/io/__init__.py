@@ -14,7 +14,7 @@ tables
 export, safecsv, outputs, atomic, pdf
     Writing boundary sets, CSV safe for spreadsheets, report files (always
     atomically) and PDFs through headless Chromium.
-file_types, coordinates, crs_extent, numbers, terminal, toml_read, toml_write
+file_types, coordinates, crs_area, numbers, terminal, toml_read, toml_write
     Helpers of this stage: what a file is, what its coordinates are, how
     numbers and text are written safely.
 example_city, example_files

@@ -5,9 +5,9 @@ fail; a vertex at 1e300 makes any grid or overlay run out of memory; and a
 wrong label (longitude and latitude swapped, British National Grid metres
 labelled WGS84, degrees labelled BNG) gives results that look plausible and
 are wrong. :func:`check_coordinates` finds all of these from one pass over
-the coordinates (vectorised: :func:`shapely.get_coordinates` and
-:func:`shapely.bounds` once) and says which features, or what the likely fix
-is.
+the features (vectorised: GEOS areas and bounds, and the coordinates only
+of features whose area is not finite) and says which features, or what the
+likely fix is. A CRS's area of use comes from :mod:`~localitygeo.io.crs_area`.
 
 Rules
 -----
@@ -36,7 +36,6 @@ named.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from os import PathLike
 from typing import TYPE_CHECKING
 
@@ -44,6 +43,7 @@ import numpy as np
 import shapely
 
 from localitygeo.errors import CRSError, GeometryError, format_codes
+from localitygeo.io.crs_area import GEOGRAPHIC, area_box, area_name, degrees_box, widen
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -61,7 +61,6 @@ __all__ = [
 # National Grid extent in metres, generously.
 _GB_LONLAT = (-8.8, 49.7, 2.1, 61.0)
 _GB_METRES = (-110_000.0, -20_000.0, 700_000.0, 1_260_000.0)
-_GEOGRAPHIC = (-180.0, -90.0, 360.0, 90.0)
 _PROJECTED_LIMIT_M = 1e8
 _EPS = 1e-9
 
@@ -130,7 +129,7 @@ def check_coordinates(
         name = gdf.crs.to_string()
         raise CRSError(
             f"reprojected to the working CRS {name}, the layer lies outside the area where "
-            f"{name} is used ({_area_name(gdf.crs)}); set the manifest's crs to a CRS for "
+            f"{name} is used ({area_name(gdf.crs)}); set the manifest's crs to a CRS for "
             "where the data are, or leave it out to let localitygeo choose one",
             path=path,
             layer=layer,
@@ -260,10 +259,10 @@ def coordinate_problem(
             np.flatnonzero(present),
             True,
         )
-    use = _area_box(crs.to_wkt())
+    use = area_box(crs.to_wkt())
     if crs.is_projected and _within(total, (-180.0, -90.0, 180.0, 90.0)) and use is not None:
-        degrees = _degrees_box(crs.to_wkt())
-        if degrees is not None and _within(total, _widen(degrees)):
+        degrees = degrees_box(crs.to_wkt())
+        if degrees is not None and _within(total, widen(degrees)):
             return Problem(
                 f"the coordinates look like longitude/latitude degrees (x {total[0]:.4g}.."
                 f"{total[2]:.4g}, y {total[1]:.4g}..{total[3]:.4g}), not the metres of "
@@ -280,7 +279,7 @@ def coordinate_problem(
         return Problem(
             f"the coordinates (x {total[0]:.6g}..{total[2]:.6g}, y {total[1]:.6g}.."
             f"{total[3]:.6g}) lie far outside the area where {name} is used "
-            f"({_area_name(crs)}); is the CRS right? Give the file's real CRS "
+            f"({area_name(crs)}); is the CRS right? Give the file's real CRS "
             "with crs_in (manifest) "
             "or assume_crs= (read_layer), "
             "or set check_crs = false for the layer",
@@ -304,13 +303,6 @@ def _within(total: np.ndarray, box: tuple[float, float, float, float]) -> bool:
     return bool(_inside(total.reshape(1, 4), box)[0])
 
 
-def _widen(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-    """Return ``box`` widened by its larger side on every side."""
-    w, s, e, n = box
-    pad = max(e - w, n - s)
-    return (w - pad, s - pad, e + pad, n + pad)
-
-
 def _swap(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     w, s, e, n = box
     return (s, w, n, e)
@@ -318,7 +310,7 @@ def _swap(box: tuple[float, float, float, float]) -> tuple[float, float, float, 
 
 def _hard_box(crs: CRS) -> tuple[float, float, float, float]:
     if crs.is_geographic:
-        return _GEOGRAPHIC
+        return GEOGRAPHIC
     factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
     limit = _PROJECTED_LIMIT_M / (factor or 1.0)
     return (-limit, -limit, limit, limit)
@@ -372,49 +364,3 @@ def _mislabelled(bounds: np.ndarray, crs: CRS) -> str:
         f"the coordinates ({seen}) are far too large for {name}; is the CRS right? "
         "Give the file's real CRS with crs_in (manifest) or assume_crs= (read_layer)"
     )
-
-
-@lru_cache(maxsize=64)
-def _area_box(wkt: str) -> tuple[float, float, float, float] | None:
-    """Return the CRS's area of use in its own coordinates, widened by its size, or None."""
-    from pyproj import CRS, Transformer
-
-    crs = CRS.from_wkt(wkt)
-    degrees = _degrees_box(wkt)
-    if degrees is None:
-        return None
-    if crs.is_geographic:
-        w, s, e, n = degrees
-    else:
-        try:
-            t = Transformer.from_crs(crs.geodetic_crs, crs, always_xy=True)
-            w, s, e, n = t.transform_bounds(*degrees, densify_pts=21)
-        except Exception:  # pragma: no cover - pyproj cannot transform its own area
-            return None
-    if not np.isfinite([w, s, e, n]).all() or e <= w or n <= s:
-        return None
-    box = _widen((w, s, e, n))
-    if crs.is_geographic:
-        gw, gs, ge, gn = _GEOGRAPHIC
-        box = (max(box[0], gw), max(box[1], gs), min(box[2], ge), min(box[3], gn))
-    return box
-
-
-@lru_cache(maxsize=64)
-def _degrees_box(wkt: str) -> tuple[float, float, float, float] | None:
-    """Return the CRS's area of use in longitude/latitude, or None if it has none."""
-    from pyproj import CRS
-
-    area = CRS.from_wkt(wkt).area_of_use
-    if area is None:
-        return None
-    w, s, e, n = area.bounds
-    if e < w:  # crosses the antimeridian
-        w, e = -180.0, 180.0
-    return (float(w), float(s), float(e), float(n))
-
-
-def _area_name(crs: CRS) -> str:
-    area = crs.area_of_use
-    text = area.name if area is not None else "its area of use"
-    return text if len(text) <= 60 else text[:57] + "..."
