@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -297,33 +296,27 @@ def _read_layers(
 ) -> tuple[dict[str, gpd.GeoDataFrame], Any, list[str]]:
     """Read a manifest's layers into its working CRS: (frames in its order, CRS, notes).
 
-    Layers are reprojected in two workers while the next are read (pyarrow,
-    GEOS and PROJ release the GIL), the largest file first where the
-    manifest names its CRS, so that its reprojection runs beside the other
-    reads and reprojections. Notes and frames keep the manifest's order; if a read fails, the
-    layers are read again in that order, so that the error is the first
-    layer's, as it would be one after the other.
+    Layers are reprojected in two workers while the next are read
+    (:func:`~localitygeo.io.measurable.read_beside`), the largest file first
+    where the manifest names its CRS, so that its reprojection runs beside
+    the other reads and reprojections. Notes and frames keep the manifest's
+    order; if a read fails, the layers are read again in that order, so that
+    the error is the first layer's, as it would be one after the other.
     """
-    from localitygeo.geometry.crs import working_crs
-    from localitygeo.geometry.projection import to_crs
     from localitygeo.io.coordinates import check_coordinates
     from localitygeo.io.layers import read_layer
-    from localitygeo.profiling import stage
+    from localitygeo.io.measurable import read_beside
 
     layers = spec["layers"]
-    target = spec["crs"]
     order = list(layers)
-    if target is not None:  # otherwise the first layer picks the CRS
+    if spec["crs"] is not None:  # otherwise the first layer picks the CRS
         order.sort(key=lambda k: -_file_size(layers[k].path))
-    read: dict[str, gpd.GeoDataFrame] = {}
     read_notes: dict[str, list[str]] = {}
-    moved: dict[str, Future[gpd.GeoDataFrame]] = {}
-    chosen: list[str] = []
 
     def one(key: str) -> gpd.GeoDataFrame:
         ls = layers[key]
         # what reading did (a file's CRS label corrected by crs_in) goes in the notes
-        with warnings.catch_warnings(record=True) as seen, stage(f"read {key}"):
+        with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always", LocalityGeoWarning)
             gdf = read_layer(
                 ls.path,
@@ -344,39 +337,26 @@ def _read_layers(
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return gdf
 
-    def reproject(key: str, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        # one thread each: two layers are reprojected at once, beside the reads
-        with stage(f"reproject {key}"):
-            out = to_crs(gdf, target, threads=1)
+    def check(key: str, out: gpd.GeoDataFrame) -> None:
         check_coordinates(out, p, key, check_crs=layers[key].check_crs, working=True)
-        return out
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        try:
-            for key in order:
-                read[key] = one(key)
-                if target is None:
-                    target = working_crs(read[key])
-                    chosen.append(f"no crs in the manifest: measuring in {target.to_string()}")
-                if not read[key].crs.equals(target):
-                    moved[key] = pool.submit(reproject, key, read[key])
-        except Exception:
-            for job in moved.values():
-                job.cancel()
-            for key in layers:  # the first failing layer in the manifest's order
-                one(key)
-            raise
-        notes = [n for key in layers for n in read_notes[key]] + chosen
-        frames = {key: read[key] for key in layers}
-        with stage("reproject"):
-            for key in layers:
-                if key in moved:
-                    notes.append(
-                        f"layer '{key}' reprojected from {frames[key].crs.to_string()} "
-                        f"to {target.to_string()}"
-                    )
-                    frames[key] = moved[key].result()
-    return frames, target, notes
+    def first_failure() -> None:  # the first failing layer in the manifest's order
+        for key in layers:
+            one(key)
+
+    # one thread each: two layers are reprojected at once, beside the reads
+    got, target, moved = read_beside(
+        order, one, spec["crs"], threads=1, check=check, on_read_error=first_failure
+    )
+    notes = [n for key in layers for n in read_notes[key]]
+    if spec["crs"] is None:
+        notes.append(f"no crs in the manifest: measuring in {target.to_string()}")
+    notes += [
+        f"layer '{key}' reprojected from {moved[key].to_string()} to {target.to_string()}"
+        for key in layers
+        if key in moved
+    ]
+    return {key: got[key] for key in layers}, target, notes
 
 
 def _file_size(path: Any) -> int:

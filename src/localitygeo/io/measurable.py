@@ -16,7 +16,7 @@ threads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from localitygeo.geometry.validity import ValidityMemo
 
-__all__ = ["read_measurable"]
+__all__ = ["read_beside", "read_measurable"]
 
 
 def read_measurable(
@@ -70,32 +70,75 @@ def read_measurable(
     of every reprojected layer is still being checked in the background
     when this returns; the memo waits for it when asked.
     """
-    from localitygeo.geometry.crs import parse_crs, working_crs
-    from localitygeo.geometry.validity import current
+    from localitygeo.geometry.crs import parse_crs
     from localitygeo.io.layers import read_layer
-    from localitygeo.profiling import stage
 
     target = None if crs is None else parse_crs(crs)
+
+    def read(name: str) -> gpd.GeoDataFrame:
+        return read_layer(**layers[name])
+
+    frames, target, _ = read_beside(list(layers), read, target, threads=threads)
+    return frames, target
+
+
+def read_beside(
+    order: Sequence[str],
+    read: Callable[[str], gpd.GeoDataFrame],
+    crs: CRS | None,
+    *,
+    threads: int | None = None,
+    check: Callable[[str, gpd.GeoDataFrame], None] | None = None,
+    on_read_error: Callable[[], None] | None = None,
+) -> tuple[dict[str, gpd.GeoDataFrame], CRS, dict[str, CRS]]:
+    """Read layers in ``order``, each reprojected to ``crs`` in a worker while the next is read.
+
+    What :func:`read_measurable` and :func:`~localitygeo.io.manifest.read_boundaries`
+    share. ``read(name)`` reads one layer; without ``crs`` the first layer's
+    data choose it. ``check(name, frame)`` is called on each reprojected
+    layer, in its worker. If a read fails, the reprojections not yet started
+    are cancelled and ``on_read_error()`` is called (to raise another error
+    instead) before the error is raised again. Inside
+    :func:`~localitygeo.geometry.validity.remembering`, each layer's validity
+    is checked in the background, as :func:`read_measurable` says.
+
+    Returns
+    -------
+    (frames, crs, moved) : tuple
+        The layers by name, in ``order``, each in ``crs``; that CRS; and the
+        CRS each reprojected layer was read in, by name.
+    """
+    from localitygeo.geometry.crs import working_crs
+    from localitygeo.geometry.validity import current
+    from localitygeo.profiling import stage
+
+    target = crs
     memo = current()  # the caller's: worker threads have no context of their own
     pool = ThreadPoolExecutor(max_workers=2)
-    moved: dict[str, Future[gpd.GeoDataFrame]] = {}
+    read_in: dict[str, CRS] = {}
+    jobs: dict[str, Future[gpd.GeoDataFrame]] = {}
     try:
-        for name, kwargs in layers.items():
-            with stage(f"read {name}"):
-                gdf = read_layer(**kwargs)
-            if target is None:
-                target = working_crs(gdf)
-            moved[name] = pool.submit(_moved, name, gdf, target, threads, memo, pool)
+        try:
+            for name in order:
+                with stage(f"read {name}"):
+                    gdf = read(name)
+                if target is None:
+                    target = working_crs(gdf)
+                read_in[name] = gdf.crs
+                jobs[name] = pool.submit(_moved, name, gdf, target, threads, memo, pool, check)
+        except BaseException:
+            for job in jobs.values():
+                job.cancel()
+            if on_read_error is not None:
+                on_read_error()
+            raise
         with stage("reproject"):
-            frames = {name: job.result() for name, job in moved.items()}
-    except BaseException:
-        for job in moved.values():
-            job.cancel()
-        raise
+            frames = {name: job.result() for name, job in jobs.items()}
     finally:
         pool.shutdown(wait=False)  # validity checks under way go on
-    assert target is not None  # layers is not empty, or crs was given
-    return frames, target
+    assert target is not None  # order is not empty, or crs was given
+    moved = {k: c for k, c in read_in.items() if c is None or not c.equals(target)}
+    return frames, target, moved
 
 
 def _moved(
@@ -105,6 +148,7 @@ def _moved(
     threads: int | None,
     memo: ValidityMemo | None,
     pool: ThreadPoolExecutor,
+    check: Callable[[str, gpd.GeoDataFrame], None] | None,
 ) -> gpd.GeoDataFrame:
     """Reproject one layer (in a worker); have its validity checked next, if remembered."""
     from localitygeo.geometry.projection import to_crs
@@ -115,6 +159,8 @@ def _moved(
     else:
         with stage(f"reproject {name}"):
             out = to_crs(gdf, target, threads=threads)
+        if check is not None:
+            check(name, out)
     if memo is not None:
         geoms = np.asarray(out.geometry.array, dtype=object)
         memo.expect(geoms, pool.submit(_validity, name, geoms))
