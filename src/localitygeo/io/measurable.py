@@ -1,4 +1,4 @@
-"""Layers read into one projected CRS, each step beside the next: what ``lookup`` reads.
+"""Layers read into one projected CRS, each step beside the next (``lookup``, manifests).
 
 Reading, reprojecting and checking validity are the floor of a national job,
 and one after the other they leave a core idle most of the time. Here a
