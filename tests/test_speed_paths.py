@@ -91,6 +91,43 @@ def test_polygons_rebuilt_from_ragged_arrays_equal_to_crs(kinds, with_line):
     assert (shapely.to_wkb(got.geometry.values) == shapely.to_wkb(ref.geometry.values)).all()
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.sampled_from(sorted(_SHAPES)), min_size=1, max_size=12),
+    st.booleans(),
+    st.sampled_from([2, 3, 5]),
+)
+def test_blocks_of_rows_over_threads_equal_to_crs(kinds, with_line, threads):
+    # a layer cut into one block of rows per thread (each reprojected whole)
+    # gives to_crs's bits, types and nulls, wherever the cuts fall
+    geoms = [_SHAPES[k] for k in kinds]
+    if with_line:
+        geoms.insert(len(geoms) // 2, shapely.LineString([(-4.0, 50.0), (-3.0, 51.0)]))
+    gdf = gpd.GeoDataFrame({"code": range(len(geoms))}, geometry=geoms, crs="OGC:CRS84")
+    ref = gdf.to_crs(27700)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_reproject, "_PARALLEL", 1)  # blocks for any layer with 2 coordinates
+        got = _reproject.to_crs(gdf, 27700, threads=threads)
+    assert np.array_equal(_bits(got), _bits(ref))
+    assert (got.geometry.isna() == ref.geometry.isna()).all()
+    assert (shapely.to_wkb(got.geometry.values) == shapely.to_wkb(ref.geometry.values)).all()
+
+
+def test_blocks_of_real_output_areas_equal_to_crs(plymouth_oa, monkeypatch):
+    ref = plymouth_oa.to_crs(27700)
+    monkeypatch.setattr(_reproject, "_PARALLEL", 2_000)  # Plymouth's OAs have 14,606
+    calls = []
+    block = _reproject._reproject_block
+    monkeypatch.setattr(
+        _reproject, "_reproject_block", lambda g, *a: calls.append(len(g)) or block(g, *a)
+    )
+    for threads in (2, 3):
+        got = _reproject.to_crs(plymouth_oa, 27700, threads=threads)
+        assert np.array_equal(_bits(got), _bits(ref))
+        assert shapely.equals_exact(got.geometry.values, ref.geometry.values, 0).all()
+    assert len(calls) == 5 and sum(calls) == 2 * len(plymouth_oa)  # 2 blocks, then 3
+
+
 def plymouth_oa_path(_gdf: gpd.GeoDataFrame) -> Path:
     from .conftest import _data_dir
 
