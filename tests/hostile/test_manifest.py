@@ -188,9 +188,8 @@ def test_unreadable_proposal_is_one_line(city, case):
 # --- CRS strings -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("crs", ["EPSG:999999", "banana", "EPSG:27700 +towgs84=nonsense"])
-def test_lookup_with_an_unknown_crs_is_one_line(city, crs):
-    run_cli(
+def _lookup_with_crs(city: Path, crs: str, *more: str | Path, names: list[str]):
+    return run_cli(
         "lookup",
         city / "small_areas.geojson",
         city / "wards.geojson",
@@ -200,9 +199,46 @@ def test_lookup_with_an_unknown_crs_is_one_line(city, crs):
         "code",
         "--crs",
         crs,
+        *more,
         inputs=[city],
-        names=[repr(crs)[:30]],
+        names=names,
     )
+
+
+@pytest.mark.parametrize("crs", ["EPSG:999999", "banana", "EPSG:27700 +towgs84=nonsense"])
+def test_lookup_with_an_unknown_crs_is_one_line(city, crs):
+    _lookup_with_crs(city, crs, names=[repr(crs)[:30]])
+
+
+@pytest.mark.parametrize(
+    ("crs", "kind"),
+    [("EPSG:4326", "geographic"), ("OGC:CRS84", "geographic"), ("EPSG:4978", "not projected")],
+)
+def test_lookup_with_a_crs_that_cannot_measure_is_one_line(city, crs, kind, tmp_path):
+    # the option's name and advice for the command line, not the Python API's
+    # ".to_crs(...)"
+    out = tmp_path / "lookup.csv"
+    result = _lookup_with_crs(city, crs, "-o", out, names=["--crs", repr(crs), kind, "EPSG:27700"])
+    assert ".to_crs" not in result.stderr and not out.exists()
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", 4326, "EPSG:4978"])
+def test_a_crs_that_cannot_measure_in_the_api_is_refused(city, crs):
+    from pyproj import CRS
+
+    from localitygeo import read_measurable
+
+    small = read_layer(city / "small_areas.geojson", "code")
+    wards = read_layer(city / "wards.geojson", "code")
+    for call in (
+        lambda c: best_fit(small, wards, crs=c),
+        lambda c: read_measurable({"w": {"path": city / "wards.geojson", "code": "code"}}, crs=c),
+        lambda c: BoundarySet.from_layers({"ward": wards}, crs=c),
+    ):
+        for given in (crs, CRS.from_user_input(crs)):
+            with pytest.raises(CRSError, match=r"projected CRS, such as \"EPSG:27700\"") as info:
+                call(given)
+            assert ".to_crs" not in str(info.value)
 
 
 def test_unknown_crs_in_the_api_is_the_projects_error(city):

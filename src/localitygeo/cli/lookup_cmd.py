@@ -20,7 +20,7 @@ from localitygeo.cli._options import escape_formulas_option
     "--crs",
     default=None,
     help="Projected CRS to measure in (default: chosen from the data, EPSG:27700 in Great "
-    "Britain).",
+    "Britain). A CRS in degrees is refused before anything is read.",
 )
 @click.option(
     "-o",
@@ -48,6 +48,10 @@ def lookup(
     from localitygeo.io.outputs import check_outputs
 
     check_outputs({"-o": output}, files={"CHILD": child, "PARENT": parent})
+    if crs is not None:  # before reading: a CRS that cannot measure fails at once
+        from localitygeo.geometry.crs import parse_crs
+
+        parse_crs(crs, "--crs", projected=True)
 
     from localitygeo.profiling import stage
 

@@ -53,6 +53,7 @@ def parse_crs(
     *,
     path: str | PathLike[str] | None = None,
     layer: str | None = None,
+    projected: bool = False,
 ) -> CRS:
     """Return ``value`` as a :class:`pyproj.CRS`, or raise naming where it came from.
 
@@ -65,6 +66,9 @@ def parse_crs(
         How to name the value in the message (``"crs_in"``, ``"--crs"``).
     path, layer : optional
         The file and layer named in the message.
+    projected : bool, default False
+        Refuse a CRS that is not projected (degrees, or a geocentric CRS,
+        cannot measure area): for a CRS to measure in.
 
     Returns
     -------
@@ -74,15 +78,32 @@ def parse_crs(
     Raises
     ------
     CRSError
-        pyproj does not know the CRS (``"EPSG:999999"``, ``"banana"``) or the
-        value is not of a kind that names one.
+        pyproj does not know the CRS (``"EPSG:999999"``, ``"banana"``), the
+        value is not of a kind that names one, or ``projected`` is asked for
+        and the CRS is not projected.
     """
+    from pyproj import CRS
+
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    crs = value if isinstance(value, CRS) else _parsed(value, what, shown, path, layer)
+    if projected and not crs.is_projected:
+        kind = "geographic (in degrees)" if crs.is_geographic else "not projected"
+        name = crs.to_string() if isinstance(value, CRS) else shown
+        raise CRSError(
+            f"{what} {name} is {kind}; areas are measured only in a projected CRS, "
+            'such as "EPSG:27700"',
+            path=path,
+            layer=layer,
+        )
+    return crs
+
+
+def _parsed(
+    value: Any, what: str, shown: str, path: str | PathLike[str] | None, layer: str | None
+) -> CRS:
     from pyproj import CRS
     from pyproj.exceptions import CRSError as ProjCRSError
 
-    if isinstance(value, CRS):
-        return value
-    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
     if value is None or isinstance(value, bool) or value == "":
         raise CRSError(
             f'{what} must be a CRS such as "EPSG:27700", not {shown}', path=path, layer=layer
@@ -224,6 +245,8 @@ def measure_in(
     ------
     DataError
         Both ``crs`` and ``table`` are given.
+    CRSError
+        ``crs`` is not a CRS, or not a projected one.
     """
     if crs is None:
         return list(frames)
@@ -232,7 +255,7 @@ def measure_in(
     from localitygeo.geometry.projection import to_crs
     from localitygeo.profiling import stage
 
-    target = parse_crs(crs)
+    target = parse_crs(crs, projected=True)
     with stage("reproject"):
         return [None if f is None else to_crs(f, target, threads=threads) for f in frames]
 

@@ -62,7 +62,7 @@ def read_measurable(
     LocalityGeoError
         What :func:`~localitygeo.io.layers.read_layer` raises for the first
         layer that fails, or :func:`~localitygeo.geometry.crs.parse_crs` for
-        ``crs``.
+        ``crs`` (also a CRSError when ``crs`` is not projected).
 
     Notes
     -----
@@ -73,7 +73,7 @@ def read_measurable(
     from localitygeo.geometry.crs import parse_crs
     from localitygeo.io.layers import read_layer
 
-    target = None if crs is None else parse_crs(crs)
+    target = None if crs is None else parse_crs(crs, projected=True)
 
     def read(name: str) -> gpd.GeoDataFrame:
         return read_layer(**layers[name])

@@ -373,9 +373,7 @@ class BoundarySet:
             ensure_projected(first, f"layer '{next(iter(layers))}'")
             target = _CRS.from_user_input(first.crs)
         else:
-            target = parse_crs(crs)
-        if not target.is_projected:
-            raise CRSError(f"working CRS {target.to_string()} is not projected")
+            target = parse_crs(crs, projected=True)
         out: dict[str, gpd.GeoDataFrame] = {}
         for key, gdf in layers.items():
             if "code" not in gdf.columns:
