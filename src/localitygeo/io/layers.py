@@ -43,6 +43,7 @@ from localitygeo.io.read_errors import (
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
 __all__ = ["POLYGON_TYPES", "read_layer"]
 
@@ -134,11 +135,27 @@ def read_layer(
         or (with ``check_crs``) lie far outside the CRS's area of use, or
         (when ``strict``) have null or empty geometry.
     """
-    import geopandas as gpd
-
     p = Path(path)
     where = label or (str(layer) if layer is not None else p.stem)
     gdf, kind = _read_raw(p, layer, engine, where, _wanted(code, name, columns))
+    return _checked(gdf, kind, p, where, code, name, columns, assume_crs, check_crs, strict)
+
+
+def _checked(
+    gdf: pd.DataFrame,
+    kind: str,
+    p: Path,
+    where: str,
+    code: str,
+    name: str | None,
+    columns: Sequence[str] | None,
+    assume_crs: Any,
+    check_crs: bool,
+    strict: bool,
+) -> gpd.GeoDataFrame:
+    """Check and tidy a layer as read by :func:`_read_raw`, as :func:`read_layer` does."""
+    import geopandas as gpd
+
     if not isinstance(gdf, gpd.GeoDataFrame):
         what = "" if kind == "text" else f" ({_what(p, kind)})"
         raise InputError(
