@@ -28,6 +28,7 @@ _LAZY: dict[str, str] = {
     "working_crs": "localitygeo.geometry.crs",
     "read_boundaries": "localitygeo.io.manifest",
     "read_measurable": "localitygeo.io.measurable",
+    "write_manifest": "localitygeo.io.manifest_write",
     "BoundarySet": "localitygeo.model.boundary_set",
     "NestingRule": "localitygeo.model.boundary_set",
     "Checks": "localitygeo.model.boundary_set",

@@ -37,6 +37,7 @@ _COMMANDS: dict[str, str] = {
     "aggregate": "localitygeo.cli.aggregate_cmd:aggregate",
     "lookup": "localitygeo.cli.lookup_cmd:lookup",
     "example": "localitygeo.cli.example_cmd:example",
+    "init": "localitygeo.cli.init_cmd:init",
     "map": "localitygeo.cli.map_cmd:map_command",
     "impact": "localitygeo.cli.impact_cmd:impact",
     "apply": "localitygeo.cli.apply_cmd:apply_command",

@@ -6,6 +6,9 @@ layers
     :func:`read_layer`: one polygon layer from any file councils have.
 manifest
     :func:`read_boundaries`: a boundary set from its ``boundaries.toml``.
+manifest_write
+    :func:`write_manifest`: a ``boundaries.toml`` for layer files where
+    they are (``localitygeo init``).
 measurable
     :func:`read_measurable`: layers read into one projected CRS, each
     reprojected (and its validity checked) while the next is read.
