@@ -242,3 +242,25 @@ def test_layers_of_one_geopackage_by_file_layer(plymouth, tmp_path):
     run_cli(
         "init", tmp_path / "other", f"ward={gpkg}", "--file-layer", "ward", "nope", names=["nope"]
     )
+
+
+def test_what_validate_reports_is_left_to_validate(plymouth, tmp_path):
+    # an empty geometry and a duplicate code are validate's findings, not init's refusals
+    wards = gpd.read_file(plymouth / "wards_2013.geojson")
+    wards.loc[1, "WD13NM"] = wards.loc[0, "WD13NM"]
+    wards.loc[2, "geometry"] = shapely.Polygon()
+    path = tmp_path / "wards.geojson"
+    wards.to_file(path)
+    folder = tmp_path / "set"
+    run_cli(
+        "init",
+        folder,
+        f"ward={path}",
+        "--code",
+        "ward",
+        "WD13NM",
+        expect=0,
+        outputs=[folder, folder / "boundaries.toml"],
+    )
+    issues = lg.validate(lg.read_boundaries(folder)).issues
+    assert {"duplicate-code", "empty-geometry"} <= set(issues["rule"])

@@ -2,8 +2,10 @@
 
 :func:`write_manifest` reads each layer file once, finds its code and name
 columns when they are not given, checks the layer as
-:func:`~localitygeo.io.layers.read_layer` does, and writes a manifest that
-refers to the files where they are (paths relative to the manifest). No
+:func:`~localitygeo.read_boundaries` reads a manifest's layers (what
+``validate`` reports, such as a duplicate code or an empty geometry, is left
+for it to report), and writes a manifest that refers to the files where they
+are (paths relative to the manifest where they share a folder with it). No
 layer file is copied or changed. The manifest is read back with
 :func:`~localitygeo.io.manifest.read_manifest` before it is written, so a
 set that :func:`write_manifest` writes is one
@@ -124,7 +126,9 @@ def _entry(folder: Path, key: str, source: Any) -> dict[str, Any]:
         code, name = columns_of(raw, code=spec.get("code"), name=spec.get("name"))
     except ColumnError as exc:
         raise ColumnError(f"layer {key!r}: {exc.args[0]}", path=path, layer=where) from None
-    _checked(raw, kind, path, where, code, name, None, None, True, True)
+    # strict=False: as a manifest's layers are read, so that what validate would report
+    # (a duplicate code, an empty geometry) is its finding, not a refusal here
+    _checked(raw, kind, path, where, code, name, None, None, True, False)
     shown = path.as_posix()  # files sharing no folder with the set but the root: absolute
     try:
         if Path(os.path.commonpath([path, folder.absolute()])).parent != Path(path.anchor):
