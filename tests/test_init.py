@@ -31,6 +31,12 @@ FILES = {
     "oa": "oa_2011.geojson",
 }
 NEST = [("oa", "lsoa"), ("lsoa", "msoa"), ("lsoa", "ward")]
+CITY = {
+    "small_area": "small_areas.geojson",
+    "ward": "wards.geojson",
+    "neighbourhood": "neighbourhoods.geojson",
+    "locality": "localities.geojson",
+}
 
 BY_HAND = """
 name = "Plymouth"
@@ -264,3 +270,57 @@ def test_what_validate_reports_is_left_to_validate(plymouth, tmp_path):
     )
     issues = lg.validate(lg.read_boundaries(folder)).issues
     assert {"duplicate-code", "empty-geometry"} <= set(issues["rule"])
+
+
+def test_layers_built_from_blocks_match_the_example_city(tmp_path):
+    # the shipped example's four layers, neighbourhoods built from small areas by its
+    # lookup and localities from neighbourhoods (their 'locality' column), re-declared
+    # with init: the same set read back, built geometry included
+    city = Path(__file__).resolve().parents[1] / "boundaries" / "example-city"
+    folder = tmp_path / "again"
+    args = ["init", folder, *(f"{k}={city / f}" for k, f in CITY.items())]
+    args += ["--blocks", "neighbourhood", "small_area", "--lookup", "neighbourhood"]
+    args += [city / "small_area_lookup.csv", "--blocks", "locality", "neighbourhood"]
+    args += ["--nest", "neighbourhood", "ward", "--crs", "EPSG:27700"]
+    result = run_cli(*args, expect=0, outputs=[folder, folder / "boundaries.toml"], inputs=[city])
+    assert "neighbourhood is built from the units of small_area (lookup" in result.stdout
+    a, b = lg.read_boundaries(folder), lg.read_boundaries(city)
+    assert (
+        a.built_from == b.built_from == {"neighbourhood": "small_area", "locality": "neighbourhood"}
+    )
+    for key in b.layers:
+        x, y = a.layers[key], b.layers[key]
+        assert list(x["code"]) == list(y["code"])
+        assert shapely.equals_exact(x.geometry.values, y.geometry.values, 0).all(), key
+    pd.testing.assert_frame_equal(
+        lg.validate(a).assignments["neighbourhood->ward"],
+        lg.validate(b).assignments["neighbourhood->ward"],
+    )
+    parsed = tomllib.loads((folder / "boundaries.toml").read_text("utf-8"))
+    assert parsed["layers"]["locality"]["blocks"] == "neighbourhood"
+    lookup = Path(parsed["layers"]["neighbourhood"]["blocks"]["lookup"])
+    assert (folder / lookup).resolve() == (city / "small_area_lookup.csv").resolve()
+
+
+@pytest.mark.parametrize(
+    ("extra", "names"),
+    [
+        (["--blocks", "ward", "lsoa"], ["'lsoa'", "not another layer"]),
+        (["--blocks", "ward", "ward"], ["not another layer"]),
+        (["--lookup", "ward", "x.csv"], ["--lookup 'ward' needs --blocks"]),
+        (["--blocks", "ward", "oa", "--lookup", "ward", "missing.csv"], ["lookup file not found"]),
+        (["--blocks", "ward", "oa", "--blocks", "oa", "ward"], ["cycle"]),
+    ],
+)
+def test_bad_blocks_are_one_line_and_write_nothing(plymouth, tmp_path, extra, names):
+    folder = tmp_path / "new"
+    run_cli(
+        "init",
+        folder,
+        f"ward={plymouth / 'wards_2013.geojson'}",
+        f"oa={plymouth / 'oa_2011.geojson'}",
+        *extra,
+        watch=[tmp_path],
+        names=names,
+    )
+    assert not folder.exists()

@@ -48,6 +48,25 @@ def _pairs(
     help="The layer inside a multi-layer FILE (a GeoPackage) to read for LAYER.",
 )
 @click.option(
+    "--blocks",
+    "blocks",
+    nargs=2,
+    multiple=True,
+    metavar="LAYER BLOCKS",
+    help="LAYER is built from the units of layer BLOCKS (neighbourhoods from LSOAs): its "
+    "geometry becomes the union of its blocks. Which unit each block is in comes from "
+    "--lookup, else from BLOCKS' column named LAYER, else by best fit.",
+)
+@click.option(
+    "--lookup",
+    "lookups",
+    nargs=2,
+    multiple=True,
+    metavar="LAYER CSV",
+    help="CSV assigning blocks to LAYER's units: block codes in its first column, unit codes "
+    "in the column named LAYER or else the second. Needs --blocks for LAYER.",
+)
+@click.option(
     "--nest",
     "nesting",
     nargs=2,
@@ -64,6 +83,8 @@ def init(
     codes: tuple[tuple[str, str], ...],
     names: tuple[tuple[str, str], ...],
     file_layers: tuple[tuple[str, str], ...],
+    blocks: tuple[tuple[str, str], ...],
+    lookups: tuple[tuple[str, str], ...],
     nesting: tuple[tuple[str, str], ...],
     set_name: str | None,
     crs: str | None,
@@ -92,10 +113,17 @@ def init(
         "name": _pairs(names, "--name", files),
         "layer": _pairs(file_layers, "--file-layer", files),
     }
-    specs = {
+    built: dict[str, object] = dict(_pairs(blocks, "--blocks", files))
+    for key, lookup in _pairs(lookups, "--lookup", files).items():
+        if key not in built:
+            raise click.UsageError(f"--lookup {key!r} needs --blocks {key} <blocks layer>")
+        built[key] = {"layer": built[key], "lookup": lookup}
+    specs: dict[str, dict[str, object]] = {
         key: {"path": path, **{k: v[key] for k, v in given.items() if key in v}}
         for key, path in files.items()
     }
+    for key, value in built.items():
+        specs[key]["blocks"] = value
 
     from localitygeo.cli._echo import say
     from localitygeo.io.manifest import read_manifest
@@ -109,6 +137,9 @@ def init(
     for key, ls in spec["layers"].items():
         named = f", name {ls.name}" if ls.name is not None else ", no names"
         say(f"  {key}: {ls.path}, code {ls.code}{named}")
+        if ls.blocks is not None:
+            source = f" (lookup {ls.blocks.lookup})" if ls.blocks.lookup is not None else ""
+            say(f"  {key} is built from the units of {ls.blocks.layer}{source}")
     for rule in spec["nesting"]:
         say(f"  {rule.child} should nest in {rule.parent}")
     say(f"next: localitygeo validate {folder}")

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from localitygeo.errors import ColumnError, ManifestError, OutputError
+from localitygeo.errors import ColumnError, InputError, ManifestError, OutputError
 from localitygeo.io import toml_write as _toml
 
 if TYPE_CHECKING:
@@ -110,10 +110,10 @@ def _entry(folder: Path, key: str, source: Any) -> dict[str, Any]:
     from localitygeo.io.layers import _checked, _read_raw
 
     spec = dict(source) if isinstance(source, Mapping) else {"path": source}
-    unknown = set(spec) - {"path", "code", "name", "layer"}
+    unknown = set(spec) - {"path", "code", "name", "layer", "blocks"}
     if unknown or not isinstance(spec.get("path"), (str, os.PathLike)):
         raise ManifestError(
-            f"layer {key!r}: give a path, or a mapping of path, code, name and layer "
+            f"layer {key!r}: give a path, or a mapping of path, code, name, layer and blocks "
             f"(not {', '.join(sorted(map(str, unknown))) or 'without a path'})"
         )
     path = Path(spec["path"]).absolute()
@@ -129,13 +129,40 @@ def _entry(folder: Path, key: str, source: Any) -> dict[str, Any]:
     # strict=False: as a manifest's layers are read, so that what validate would report
     # (a duplicate code, an empty geometry) is its finding, not a refusal here
     _checked(raw, kind, path, where, code, name, None, None, True, False)
-    shown = path.as_posix()  # files sharing no folder with the set but the root: absolute
+    entry = {"path": _shown(path, folder), "code": code, "name": name, "layer": layer}
+    if spec.get("blocks") is not None:
+        entry["blocks"] = _blocks(folder, key, spec["blocks"])
+    return entry
+
+
+def _shown(path: Path, folder: Path) -> str:
+    """``path`` as the manifest in ``folder`` names it: relative where they share a folder."""
+    path = path.absolute()
     try:
         if Path(os.path.commonpath([path, folder.absolute()])).parent != Path(path.anchor):
-            shown = Path(os.path.relpath(path, folder.absolute())).as_posix()
+            return Path(os.path.relpath(path, folder.absolute())).as_posix()
     except ValueError:  # another drive
         pass
-    return {"path": shown, "code": code, "name": name, "layer": layer}
+    return path.as_posix()  # files sharing no folder with the set but the root: absolute
+
+
+def _blocks(folder: Path, key: str, value: Any) -> str | dict[str, str]:
+    """Return a layer's ``blocks`` value: the blocks layer, or a table with a lookup file."""
+    if isinstance(value, str):
+        return value
+    allowed = {"layer", "lookup", "block_code", "unit_code", "column"}
+    if not isinstance(value, Mapping) or set(value) - allowed or "layer" not in value:
+        raise ManifestError(
+            f"layer {key!r}: blocks is a layer name or a mapping of {', '.join(sorted(allowed))} "
+            "with a layer"
+        )
+    out = {str(k): str(v) for k, v in value.items()}
+    if "lookup" in value:
+        lookup = Path(value["lookup"])
+        if not lookup.is_file():
+            raise InputError("lookup file not found", path=lookup, layer=key)
+        out["lookup"] = _shown(lookup, folder)
+    return out
 
 
 def _text(
@@ -161,6 +188,8 @@ def _text(
             lines.append(f"name = {q(e['name'])}")
         if e["layer"] is not None:
             lines.append(f"layer = {q(e['layer'])}")
+        if "blocks" in e:
+            lines.append(f"blocks = {q(e['blocks'])}")
     for child, parent in nesting:
         lines += ["", "[[nesting]]", f"child = {q(child)}", f"parent = {q(parent)}"]
     return "\n".join(lines) + "\n"
@@ -183,8 +212,11 @@ def write_manifest(
         The boundary set's folder (created if missing).
     layers : mapping
         Layer name → the file's path, or a mapping with ``path`` and any of
-        ``code``, ``name`` (columns) and ``layer`` (inside a multi-layer
-        file). Columns not given are found (see the module).
+        ``code``, ``name`` (columns), ``layer`` (inside a multi-layer file)
+        and ``blocks``: the layer whose units it is built from, or a mapping
+        with that ``layer`` and a ``lookup`` CSV file (and the manifest's
+        other ``blocks`` keys; see docs/manifest.md). Columns not given are
+        found (see the module).
     nesting : iterable of (child, parent)
         Nesting rules, with the default tolerance and severity.
     name : str, optional
@@ -203,16 +235,19 @@ def write_manifest(
     Raises
     ------
     LocalityGeoError
-        What :func:`~localitygeo.read_layer` raises for a layer file;
-        ColumnError when a code column cannot be found; ManifestError for a
-        nesting rule naming an unknown layer, a CRS that is not projected,
-        or no layers; OutputError when the manifest exists (without
-        ``overwrite``) or would replace a layer file.
+        What :func:`~localitygeo.read_layer` raises for a layer file
+        (InputError also for a missing lookup file); ColumnError when a code
+        column cannot be found; ManifestError for a nesting rule or a blocks
+        layer naming an unknown layer, layers built from each other in a
+        cycle, or no layers; CRSError for a CRS that is not projected;
+        OutputError when the manifest exists (without ``overwrite``) or would
+        replace a layer file.
     """
     from localitygeo.geometry.crs import parse_crs
     from localitygeo.io.atomic import write_text_atomic
     from localitygeo.io.manifest import read_manifest
     from localitygeo.io.outputs import check_outputs
+    from localitygeo.model.blocks import order_built
 
     folder = Path(folder)
     target = folder / MANIFEST
@@ -239,6 +274,19 @@ def write_manifest(
             )
     if crs is not None:
         parse_crs(crs, "crs", projected=True)
+    built = {
+        str(k): v["blocks"] if isinstance(v["blocks"], str) else v["blocks"].get("layer")
+        for k, v in layers.items()
+        if isinstance(v, Mapping) and v.get("blocks") is not None
+    }
+    for key, below in built.items():
+        if below not in layers or below == key:
+            raise ManifestError(
+                f"layer {key!r} is built from blocks of {below!r}, which is not another layer; "
+                f"layers are: {', '.join(map(str, layers))}",
+                path=target,
+            )
+    order_built(built)  # a cycle is refused here, before any file is read
     entries = {str(k): _entry(folder, str(k), v) for k, v in layers.items()}
     text = _text(name, crs, entries, rules)
     folder.mkdir(parents=True, exist_ok=True)
