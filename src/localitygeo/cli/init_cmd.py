@@ -55,7 +55,8 @@ def _pairs(
     metavar="LAYER BLOCKS",
     help="LAYER is built from the units of layer BLOCKS (neighbourhoods from LSOAs): its "
     "geometry becomes the union of its blocks. Which unit each block is in comes from "
-    "--lookup, else from BLOCKS' column named LAYER, else by best fit.",
+    "--lookup, else from BLOCKS' column named LAYER, else by best fit. A LAYER given "
+    "no FILE has no file: its units are those of the lookup (or column).",
 )
 @click.option(
     "--lookup",
@@ -65,6 +66,15 @@ def _pairs(
     metavar="LAYER CSV",
     help="CSV assigning blocks to LAYER's units: block codes in its first column, unit codes "
     "in the column named LAYER or else the second. Needs --blocks for LAYER.",
+)
+@click.option(
+    "--unit-name",
+    "unit_names",
+    nargs=2,
+    multiple=True,
+    metavar="LAYER COLUMN",
+    help="For a LAYER without a file (named only by --blocks and --lookup): the lookup's "
+    "column of unit names.",
 )
 @click.option(
     "--nest",
@@ -85,6 +95,7 @@ def init(
     file_layers: tuple[tuple[str, str], ...],
     blocks: tuple[tuple[str, str], ...],
     lookups: tuple[tuple[str, str], ...],
+    unit_names: tuple[tuple[str, str], ...],
     nesting: tuple[tuple[str, str], ...],
     set_name: str | None,
     crs: str | None,
@@ -113,17 +124,26 @@ def init(
         "name": _pairs(names, "--name", files),
         "layer": _pairs(file_layers, "--file-layer", files),
     }
-    built: dict[str, object] = dict(_pairs(blocks, "--blocks", files))
-    for key, lookup in _pairs(lookups, "--lookup", files).items():
-        if key not in built:
-            raise click.UsageError(f"--lookup {key!r} needs --blocks {key} <blocks layer>")
-        built[key] = {"layer": built[key], "lookup": lookup}
+    # a layer named only by --blocks has no file: its units come from its blocks
+    below = dict(blocks)
+    every = {**files, **{k: "" for k in below if k not in files}}
+    built: dict[str, dict[str, str]] = {k: {"layer": v} for k, v in below.items()}
+    for option, field, pairs in (
+        ("--lookup", "lookup", lookups),
+        ("--unit-name", "unit_name", unit_names),
+    ):
+        for key, value in _pairs(pairs, option, every).items():
+            if key not in built:
+                raise click.UsageError(f"{option} {key!r} needs --blocks {key} <blocks layer>")
+            built[key][field] = value
     specs: dict[str, dict[str, object]] = {
         key: {"path": path, **{k: v[key] for k, v in given.items() if key in v}}
         for key, path in files.items()
     }
-    for key, value in built.items():
-        specs[key]["blocks"] = value
+    for key in every:
+        specs.setdefault(key, {})
+    for key, table in built.items():
+        specs[key]["blocks"] = table if len(table) > 1 else table["layer"]
 
     from localitygeo.cli._echo import say
     from localitygeo.io.manifest import read_manifest
@@ -136,7 +156,10 @@ def init(
     say(f"wrote {written}")
     for key, ls in spec["layers"].items():
         named = f", name {ls.name}" if ls.name is not None else ", no names"
-        say(f"  {key}: {ls.path}, code {ls.code}{named}")
+        if ls.path is None:
+            say(f"  {key}: no file, its units come from its blocks")
+        else:
+            say(f"  {key}: {ls.path}, code {ls.code}{named}")
         if ls.blocks is not None:
             source = f" (lookup {ls.blocks.lookup})" if ls.blocks.lookup is not None else ""
             say(f"  {key} is built from the units of {ls.blocks.layer}{source}")

@@ -233,7 +233,7 @@ def _choropleth(
         if indicator is None:
             raise click.UsageError("--from needs --indicator")
         src = bset[source]
-        where = bset.specs[source].path if source in bset.specs else bset.path
+        where = bset.file_of(source)
         columns = [indicator] + ([weight] if weight else [])
         missing = [c for c in columns if c not in src.columns]
         if missing:

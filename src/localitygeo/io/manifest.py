@@ -114,6 +114,17 @@ def _nesting_basis(
     return "blocks" if by == "blocks" else "area"
 
 
+def _fileless(spec: Mapping[str, Any], where: str, p: Path) -> None:
+    """Refuse keys about a file in a layer that has none (it is built from a lookup)."""
+    about_file = sorted(set(spec) & {"code", "name", "layer", "engine", "crs_in", "check_crs"})
+    if about_file:
+        raise ManifestError(
+            f"{where} has no path, so its units come from its blocks; "
+            f"{', '.join(about_file)} would describe a file (names come from blocks' unit_name)",
+            path=p,
+        )
+
+
 def _nonempty(value: Any, where: str, p: Path) -> str:
     if not isinstance(value, str) or not value:
         raise ManifestError(f"{where}: population must be a column name, not {value!r}", path=p)
@@ -172,16 +183,19 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
         unknown_keys(set(spec), _LAYER_KEYS, f"[layers.{key}]", p)
         where = f"[layers.{key}]"
         strings = {k: text(spec, k, where, p) for k in ("path", "code", "name", "layer", "title")}
+        if strings["path"] is None and "blocks" in spec:  # only a lookup: units from blocks
+            _fileless(spec, where, p)
+            strings["code"] = "code"
         for req in ("path", "code"):
-            if strings[req] is None:
+            if strings[req] is None and not (req == "path" and "blocks" in spec):
                 raise ManifestError(f"{where} needs '{req}' (a string)", path=p)
         crs_in = text(spec, "crs_in", where, p)
         _crs(crs_in, "crs_in", p, key)
         check_crs = flag(spec, "check_crs", True, where, p)
-        file = Path(str(strings["path"]))
+        file = None if strings["path"] is None else Path(str(strings["path"]))
         layers[key] = LayerSpec(
             key=key,
-            path=file if file.is_absolute() else p.parent / file,
+            path=file if file is None or file.is_absolute() else p.parent / file,
             code=str(strings["code"]),
             name=strings["name"],
             layer=strings["layer"],
@@ -307,7 +321,7 @@ def _read_layers(
     from localitygeo.io.layers import read_layer
     from localitygeo.io.measurable import read_beside
 
-    layers = spec["layers"]
+    layers = {k: ls for k, ls in spec["layers"].items() if ls.path is not None}
     order = list(layers)
     if spec["crs"] is not None:  # otherwise the first layer picks the CRS
         order.sort(key=lambda k: -_file_size(layers[k].path))

@@ -110,6 +110,14 @@ def _entry(folder: Path, key: str, source: Any) -> dict[str, Any]:
     from localitygeo.io.layers import _checked, _read_raw
 
     spec = dict(source) if isinstance(source, Mapping) else {"path": source}
+    if spec.get("path") is None and spec.get("blocks") is not None:  # no file: a lookup
+        about_file = sorted(set(spec) - {"path", "blocks"})
+        if about_file:
+            raise ManifestError(
+                f"layer {key!r} has no file, so its units come from its blocks; "
+                f"{', '.join(map(str, about_file))} would describe a file"
+            )
+        return {"path": None, "blocks": _blocks(folder, key, spec["blocks"])}
     unknown = set(spec) - {"path", "code", "name", "layer", "blocks"}
     if unknown or not isinstance(spec.get("path"), (str, os.PathLike)):
         raise ManifestError(
@@ -150,7 +158,7 @@ def _blocks(folder: Path, key: str, value: Any) -> str | dict[str, str]:
     """Return a layer's ``blocks`` value: the blocks layer, or a table with a lookup file."""
     if isinstance(value, str):
         return value
-    allowed = {"layer", "lookup", "block_code", "unit_code", "column"}
+    allowed = {"layer", "lookup", "block_code", "unit_code", "column", "unit_name"}
     if not isinstance(value, Mapping) or set(value) - allowed or "layer" not in value:
         raise ManifestError(
             f"layer {key!r}: blocks is a layer name or a mapping of {', '.join(sorted(allowed))} "
@@ -178,16 +186,13 @@ def _text(
     if crs is not None:
         lines.append(f"crs = {q(crs)}")
     for key, e in entries.items():
-        lines += [
-            "",
-            _toml.table("layers", key),
-            f"path = {q(e['path'])}",
-            f"code = {q(e['code'])}",
-        ]
-        if e["name"] is not None:
-            lines.append(f"name = {q(e['name'])}")
-        if e["layer"] is not None:
-            lines.append(f"layer = {q(e['layer'])}")
+        lines += ["", _toml.table("layers", key)]
+        if e["path"] is not None:  # None: a layer without a file, built from its blocks
+            lines += [f"path = {q(e['path'])}", f"code = {q(e['code'])}"]
+            if e["name"] is not None:
+                lines.append(f"name = {q(e['name'])}")
+            if e["layer"] is not None:
+                lines.append(f"layer = {q(e['layer'])}")
         if "blocks" in e:
             lines.append(f"blocks = {q(e['blocks'])}")
     for child, parent in nesting:
@@ -215,8 +220,11 @@ def write_manifest(
         ``code``, ``name`` (columns), ``layer`` (inside a multi-layer file)
         and ``blocks``: the layer whose units it is built from, or a mapping
         with that ``layer`` and a ``lookup`` CSV file (and the manifest's
-        other ``blocks`` keys; see docs/manifest.md). Columns not given are
-        found (see the module).
+        other ``blocks`` keys; see docs/manifest.md). A mapping with
+        ``blocks`` and no ``path`` is a layer without a file, its units taken
+        from the lookup (``unit_name`` naming its column of names) or from a
+        column of the blocks layer. Columns not given are found (see the
+        module).
     nesting : iterable of (child, parent)
         Nesting rules, with the default tolerance and severity.
     name : str, optional

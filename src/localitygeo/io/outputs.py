@@ -101,7 +101,8 @@ def _set_inputs(source: str | Path | BoundarySet) -> list[_Input]:
     out = [_Input(manifest.parent, "the input set's folder", folder=True)]
     out += _with_sidecars(manifest, "the input set's manifest")
     for key, ls in specs.items():
-        out += _with_sidecars(ls.path, f"layer '{key}' of the input set")
+        if ls.path is not None:  # None: a layer built from blocks, without a file
+            out += _with_sidecars(ls.path, f"layer '{key}' of the input set")
         if ls.blocks is not None and ls.blocks.lookup is not None:
             out += _with_sidecars(ls.blocks.lookup, f"the blocks lookup of layer '{key}'")
     return out

@@ -54,6 +54,9 @@ class BlockSpec:
         Column of the blocks layer holding unit codes (default: the built
         layer's key). Used when there is no lookup; when the blocks layer has
         no such column either, blocks go to their best-fit unit.
+    unit_name : str or None
+        The lookup's column of unit names, for a layer that is only a lookup
+        (no file of its own).
     """
 
     layer: str
@@ -61,6 +64,7 @@ class BlockSpec:
     block_code: str | None = None
     unit_code: str | None = None
     column: str | None = None
+    unit_name: str | None = None
 
 
 def order_built(built_from: Mapping[str, str]) -> list[str]:
@@ -102,26 +106,8 @@ def assign_from_lookup(blocks: gpd.GeoDataFrame, unit: str, spec: BlockSpec) -> 
         The lookup cannot be read, lacks a column, repeats a block code or
         leaves blocks without a unit.
     """
-    assert spec.lookup is not None
+    table, bcol, ucol = _lookup(unit, spec)
     path = spec.lookup
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("lookup file not found", path=path, layer=unit) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"lookup file cannot be read as CSV ({exc})", path=path) from exc
-    cols = list(table.columns)
-    if len(cols) < 2:
-        raise InputError("a lookup needs a block-code and a unit-code column", path=path)
-    bcol = spec.block_code or cols[0]
-    ucol = spec.unit_code or (unit if unit in cols and unit != bcol else cols[1])
-    for col in (bcol, ucol):
-        if col not in cols:
-            raise ColumnError(
-                f"lookup has no column '{col}'; columns are: {', '.join(cols)}",
-                path=path,
-                layer=unit,
-            )
     dup = table[bcol][table[bcol].duplicated()]
     if len(dup):
         raise InputError(
@@ -140,6 +126,62 @@ def assign_from_lookup(blocks: gpd.GeoDataFrame, unit: str, spec: BlockSpec) -> 
     out[unit] = mapping.reindex(codes).to_numpy(dtype=object)
     _check_assigned(out, unit, f"{path}")
     return out
+
+
+def _lookup(unit: str, spec: BlockSpec) -> tuple[pd.DataFrame, str, str]:
+    """Read a spec's lookup file: (table of text, block-code column, unit-code column)."""
+    assert spec.lookup is not None
+    path = spec.lookup
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("lookup file not found", path=path, layer=unit) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"lookup file cannot be read as CSV ({exc})", path=path) from exc
+    cols = list(table.columns)
+    if len(cols) < 2:
+        raise InputError("a lookup needs a block-code and a unit-code column", path=path)
+    bcol = spec.block_code or cols[0]
+    ucol = spec.unit_code or (unit if unit in cols and unit != bcol else cols[1])
+    for col in (bcol, ucol, *([spec.unit_name] if spec.unit_name else [])):
+        if col not in cols:
+            raise ColumnError(
+                f"lookup has no column '{col}'; columns are: {', '.join(cols)}",
+                path=path,
+                layer=unit,
+            )
+    return table, bcol, ucol
+
+
+def units_of_lookup(blocks: gpd.GeoDataFrame, unit: str, spec: BlockSpec) -> pd.DataFrame:
+    """Return the units of a layer that is only a lookup: ``code`` and ``name``.
+
+    ``blocks`` carries the assignment (column ``unit``). Units are in order of
+    their codes; names come from the lookup's ``unit_name`` column, when
+    named, and are otherwise missing (as :func:`read_layer` gives a layer
+    read without a name column).
+
+    Raises
+    ------
+    InputError
+        A unit has two different names in the lookup.
+    """
+    codes = sorted({str(c) for c in blocks[unit].dropna()})
+    units = pd.DataFrame({"code": codes, "name": [None] * len(codes)})  # as read_layer's
+    if spec.lookup is not None and spec.unit_name is not None:
+        table, _, ucol = _lookup(unit, spec)
+        named = table[table[ucol] != ""].drop_duplicates([ucol, spec.unit_name])
+        twice = named[ucol][named[ucol].duplicated()]
+        if len(twice):
+            raise InputError(
+                f"lookup gives unit(s) more than one {spec.unit_name!r}: "
+                f"{format_codes(sorted(twice.unique()))}",
+                path=spec.lookup,
+                layer=unit,
+            )
+        names = named.set_index(ucol)[spec.unit_name].replace("", np.nan)
+        units["name"] = names.reindex(codes).to_numpy(dtype=object)
+    return units
 
 
 def _check_assigned(blocks: gpd.GeoDataFrame, unit: str, source: str) -> None:
@@ -275,7 +317,7 @@ def finest_assignment(
     return finest, current
 
 
-_SPEC_KEYS = {"layer", "lookup", "block_code", "unit_code", "column"}
+_SPEC_KEYS = {"layer", "lookup", "block_code", "unit_code", "column", "unit_name"}
 
 
 def parse_block_spec(value: object, key: str, manifest: Path, layers: set[str]) -> BlockSpec:
@@ -318,6 +360,7 @@ def parse_block_spec(value: object, key: str, manifest: Path, layers: set[str]) 
         block_code=value.get("block_code"),
         unit_code=value.get("unit_code"),
         column=value.get("column"),
+        unit_name=value.get("unit_name"),
     )
 
 
@@ -348,22 +391,25 @@ def build_declared(
     for key in order_built(built_from):
         spec = specs[key]
         blocks = out[spec.layer]
+        own = key in out  # False: the layer is only a lookup (or a column), without a file
         if spec.lookup is not None:
             blocks = assign_from_lookup(blocks, key, spec)
             how = f"lookup {spec.lookup.name}"
         else:
             column = spec.column or key
-            if column not in blocks.columns and spec.column is not None:
+            if column not in blocks.columns and (spec.column is not None or not own):
+                why = "" if own else " (a layer without a file needs a lookup or that column)"
                 raise ColumnError(
-                    f"blocks layer '{spec.layer}' has no column '{column}'; columns are: "
+                    f"blocks layer '{spec.layer}' has no column '{column}'{why}; columns are: "
                     f"{', '.join(map(str, blocks.columns))}",
                     path=source,
                     layer=key,
                 )
             blocks = blocks.copy()
-            blocks[key] = block_assignment(blocks, out[key], column).to_numpy()
+            blocks[key] = block_assignment(blocks, out.get(key), column).to_numpy()
             how = f"column '{column}'" if column in frames[spec.layer].columns else "best fit"
         out[spec.layer] = blocks
-        out[key] = build_from_blocks(blocks, key, out[key], layer=key, source=source)
+        units = out[key] if own else units_of_lookup(blocks, key, spec)
+        out[key] = build_from_blocks(blocks, key, units, layer=key, source=source)
         notes.append(f"layer '{key}' built from {len(blocks)} '{spec.layer}' blocks ({how})")
     return out, built_from, notes

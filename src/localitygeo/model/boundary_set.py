@@ -63,8 +63,10 @@ class LayerSpec:
     ----------
     key : str
         The layer's name in the manifest (``ward``, ``neighbourhood``...).
-    path : pathlib.Path
-        The file, resolved against the manifest's folder.
+    path : pathlib.Path or None
+        The file, resolved against the manifest's folder; None for a layer
+        built from blocks that has no file (its units come from a lookup or
+        a column of its blocks).
     code : str
         Column holding the unique code.
     name : str or None
@@ -90,7 +92,7 @@ class LayerSpec:
     """
 
     key: str
-    path: Path
+    path: Path | None
     code: str
     name: str | None = None
     layer: str | None = None
@@ -270,7 +272,7 @@ class BoundarySet:
             A layer key.
         """
         spec = self.specs.get(layer)
-        return spec.path if spec is not None else self.path
+        return spec.path if spec is not None and spec.path is not None else self.path
 
     @property
     def source(self) -> str:
