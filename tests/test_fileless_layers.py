@@ -85,6 +85,7 @@ def test_a_fileless_layer_equals_the_one_built_from_its_file(folder):
     for code, members in groups:
         ref = shapely.union_all(lsoas.loc[list(members)].geometry.values)
         assert shapely.symmetric_difference(got[code], ref).area < 0.01, code
+    assert list(bset.layers) == ["lsoa", "msoa_file", "msoa", "district", "half"]  # as declared
     assert bset.built_from == {
         "msoa_file": "lsoa",
         "msoa": "lsoa",

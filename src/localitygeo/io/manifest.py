@@ -289,6 +289,7 @@ def read_boundaries(path: str | Path) -> BoundarySet:
         from localitygeo.model.blocks import build_declared
 
         frames, built_from, built_notes = build_declared(frames, block_specs, str(p))
+        frames = {key: frames[key] for key in spec["layers"]}  # layers without a file too
         notes.extend(built_notes)
     return BoundarySet(
         name=spec["name"],
