@@ -29,13 +29,13 @@ crs = "EPSG:27700"
 path = "lsoa.geojson"
 code = "LSOA11CD"
 name = "LSOA11NM"
+[layers.msoa]
+blocks = {{ layer = "lsoa", lookup = "groups.csv", unit_name = "msoa_name" }}
 [layers.msoa_file]
 path = "{p}/msoa_2011.geojson"
 code = "MSOA11CD"
 name = "MSOA11NM"
 blocks = {{ layer = "lsoa", lookup = "groups.csv", unit_code = "msoa" }}
-[layers.msoa]
-blocks = {{ layer = "lsoa", lookup = "groups.csv", unit_name = "msoa_name" }}
 [layers.district]
 blocks = {{ layer = "lsoa", column = "district" }}
 [layers.half]
@@ -85,10 +85,10 @@ def test_a_fileless_layer_equals_the_one_built_from_its_file(folder):
     for code, members in groups:
         ref = shapely.union_all(lsoas.loc[list(members)].geometry.values)
         assert shapely.symmetric_difference(got[code], ref).area < 0.01, code
-    assert list(bset.layers) == ["lsoa", "msoa_file", "msoa", "district", "half"]  # as declared
+    assert list(bset.layers) == ["lsoa", "msoa", "msoa_file", "district", "half"]  # as declared
     assert bset.built_from == {
-        "msoa_file": "lsoa",
         "msoa": "lsoa",
+        "msoa_file": "lsoa",
         "district": "lsoa",
         "half": "msoa",
     }
