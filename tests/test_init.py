@@ -163,6 +163,17 @@ def test_hostile_names_and_paths_go_through_toml_unchanged(plymouth, tmp_path, t
     assert len(lg.read_boundaries(folder).layers[text]) == 20
 
 
+def test_paths_are_relative_below_the_root_and_absolute_across_it(tmp_path):
+    from localitygeo.io.manifest_write import _shown
+
+    folder = tmp_path / "sets" / "one"
+    assert _shown(tmp_path / "data" / "w.geojson", folder) == "../../data/w.geojson"
+    assert _shown(folder / "w.geojson", folder) == "w.geojson"
+    assert _shown(Path("/w.geojson"), folder) == "/w.geojson"  # only the root is shared
+    assert _shown(Path("/srv/data/w.geojson"), Path("/srv/sets")) == "../data/w.geojson"
+    assert _shown(Path("/srv/w.geojson"), Path("/opt/sets")) == "/srv/w.geojson"
+
+
 def test_an_existing_manifest_is_kept_unless_overwrite(plymouth, tmp_path):
     folder = tmp_path / "set"
     folder.mkdir()

@@ -147,11 +147,11 @@ def _shown(path: Path, folder: Path) -> str:
     """``path`` as the manifest in ``folder`` names it: relative where they share a folder."""
     path = path.absolute()
     try:
-        if Path(os.path.commonpath([path, folder.absolute()])).parent != Path(path.anchor):
+        if Path(os.path.commonpath([path, folder.absolute()])) != Path(path.anchor):
             return Path(os.path.relpath(path, folder.absolute())).as_posix()
     except ValueError:  # another drive
         pass
-    return path.as_posix()  # files sharing no folder with the set but the root: absolute
+    return path.as_posix()  # sharing no folder with the set but the root: absolute
 
 
 def _blocks(folder: Path, key: str, value: Any) -> str | dict[str, str]:
