@@ -114,3 +114,28 @@ def test_the_command_line_chain(chain, tmp_path):
     assert f"{page.stat().st_size:,} bytes" in r.stdout  # the size printed is the file's
     (doc,) = page_data(page.read_text(encoding="utf-8"))
     assert len(doc["layers"][0]["rows"]) == len(chain["after"]["neighbourhood"])
+
+
+def test_layers_from_memory_without_names_go_through_the_chain(plymouth):
+    # from_layers gives every layer a name column, as read_layer does; a set of
+    # frames with codes only used to fail in change_map (KeyError: 'name')
+    import geopandas as gpd
+
+    from localitygeo.maps import change_map
+
+    def codes_only(file: str, code: str) -> gpd.GeoDataFrame:
+        gdf = gpd.read_file(plymouth / file).to_crs(27700)
+        return gdf.rename(columns={code: "code"})[["code", "geometry"]]
+
+    oa, lsoa = codes_only("oa_2011.geojson", "OA11CD"), codes_only("lsoa_2011.geojson", "LSOA11CD")
+    ward = codes_only("wards_2013.geojson", "WD13CD")
+    bset = lg.BoundarySet.from_layers(
+        {"oa": oa, "lsoa": lsoa, "ward": ward}, nesting=[lg.NestingRule("lsoa", "ward")]
+    )
+    assert list(oa.columns) == ["code", "geometry"]  # the input is not changed
+    assert bset.layers["lsoa"]["name"].isna().all()
+    proposal = lg.realign(bset, layer="lsoa", to="ward", blocks="oa")
+    after = lg.apply(bset, proposal)
+    change = lg.diff(bset, after, "lsoa", blocks="oa")
+    assert change_map(bset, after, change) is not None
+    assert (after.layers["lsoa"]["code"].isin(lsoa["code"])).all()

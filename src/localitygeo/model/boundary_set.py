@@ -347,7 +347,8 @@ class BoundarySet:
         Parameters
         ----------
         layers : mapping of str to geopandas.GeoDataFrame
-            Layers with a ``code`` column (as from :func:`~localitygeo.read_layer`).
+            Layers with a ``code`` column (as from :func:`~localitygeo.read_layer`);
+            one without a ``name`` column gets an empty one, as ``read_layer`` gives.
         nesting : sequence of NestingRule, optional
             Rules to check.
         name : str, optional
@@ -395,7 +396,7 @@ class BoundarySet:
                 from localitygeo.geometry.projection import to_crs
 
                 gdf = to_crs(gdf, target)
-            out[key] = gdf
+            out[key] = gdf if "name" in gdf.columns else gdf.assign(name=None)  # as read_layer
         rules = tuple(nesting)
         for rule in rules:
             for k in (rule.child, rule.parent):
