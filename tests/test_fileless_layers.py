@@ -230,3 +230,18 @@ def test_init_declares_a_layer_without_a_file(folder, plymouth, tmp_path):
         *fileless, "--code", "msoa", "X", names=["--code 'msoa'", "no such layer"], watch=[tmp_path]
     )
     run_cli(*plain, "--unit-name", "msoa", "n", names=["needs --blocks"], watch=[tmp_path])
+
+
+def test_each_lookup_is_read_once_per_layer(folder, monkeypatch):
+    # the file-less layer's lookup gives both its assignment and its names
+    reads = []
+    read_csv = pd.read_csv
+
+    def counted(path, *args, **kwargs):
+        reads.append(Path(path).name)
+        return read_csv(path, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_csv", counted)
+    lg.read_boundaries(folder)
+    # groups.csv for msoa and msoa_file, halves.csv for half
+    assert sorted(reads) == ["groups.csv", "groups.csv", "halves.csv"]

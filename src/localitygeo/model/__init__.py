@@ -6,4 +6,7 @@ boundary_set
     :class:`BoundarySet`, :class:`NestingRule`, :class:`Checks`.
 blocks
     Layers built from blocks (output areas, LSOAs) through a lookup.
+lookups
+    Lookup files: which unit each block is in (and, for a layer without a
+    file, its units' names).
 """

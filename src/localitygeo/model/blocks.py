@@ -22,13 +22,18 @@ import numpy as np
 import pandas as pd
 
 from localitygeo.errors import ColumnError, InputError, ManifestError, format_codes
+from localitygeo.model.lookups import (
+    assign_from_lookup,
+    check_assigned,
+    read_lookup,
+    units_of_lookup,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
 __all__ = [
     "BlockSpec",
-    "assign_from_lookup",
     "block_assignment",
     "build_declared",
     "build_from_blocks",
@@ -97,104 +102,6 @@ def order_built(built_from: Mapping[str, str]) -> list[str]:
     return order
 
 
-def assign_from_lookup(blocks: gpd.GeoDataFrame, unit: str, spec: BlockSpec) -> gpd.GeoDataFrame:
-    """Return a copy of ``blocks`` whose column ``unit`` comes from the spec's lookup file.
-
-    Raises
-    ------
-    InputError
-        The lookup cannot be read, lacks a column, repeats a block code or
-        leaves blocks without a unit.
-    """
-    table, bcol, ucol = _lookup(unit, spec)
-    path = spec.lookup
-    dup = table[bcol][table[bcol].duplicated()]
-    if len(dup):
-        raise InputError(
-            f"lookup lists block(s) more than once: {format_codes(dup.unique())}", path=path
-        )
-    mapping = table.set_index(bcol)[ucol].replace("", np.nan)
-    codes = blocks["code"].astype(str)
-    unknown = sorted(set(mapping.index) - set(codes))
-    if unknown:
-        raise InputError(
-            f"lookup names {len(unknown)} block(s) not in layer '{spec.layer}': "
-            f"{format_codes(unknown)}",
-            path=path,
-        )
-    out = blocks.copy()
-    out[unit] = mapping.reindex(codes).to_numpy(dtype=object)
-    _check_assigned(out, unit, f"{path}")
-    return out
-
-
-def _lookup(unit: str, spec: BlockSpec) -> tuple[pd.DataFrame, str, str]:
-    """Read a spec's lookup file: (table of text, block-code column, unit-code column)."""
-    assert spec.lookup is not None
-    path = spec.lookup
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("lookup file not found", path=path, layer=unit) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"lookup file cannot be read as CSV ({exc})", path=path) from exc
-    cols = list(table.columns)
-    if len(cols) < 2:
-        raise InputError("a lookup needs a block-code and a unit-code column", path=path)
-    bcol = spec.block_code or cols[0]
-    ucol = spec.unit_code or (unit if unit in cols and unit != bcol else cols[1])
-    for col in (bcol, ucol, *([spec.unit_name] if spec.unit_name else [])):
-        if col not in cols:
-            raise ColumnError(
-                f"lookup has no column '{col}'; columns are: {', '.join(cols)}",
-                path=path,
-                layer=unit,
-            )
-    return table, bcol, ucol
-
-
-def units_of_lookup(blocks: gpd.GeoDataFrame, unit: str, spec: BlockSpec) -> pd.DataFrame:
-    """Return the units of a layer that is only a lookup: ``code`` and ``name``.
-
-    ``blocks`` carries the assignment (column ``unit``). Units are in order of
-    their codes; names come from the lookup's ``unit_name`` column, when
-    named, and are otherwise missing (as :func:`read_layer` gives a layer
-    read without a name column).
-
-    Raises
-    ------
-    InputError
-        A unit has two different names in the lookup.
-    """
-    codes = sorted({str(c) for c in blocks[unit].dropna()})
-    units = pd.DataFrame({"code": codes, "name": [None] * len(codes)})  # as read_layer's
-    if spec.lookup is not None and spec.unit_name is not None:
-        table, _, ucol = _lookup(unit, spec)
-        named = table[table[ucol] != ""].drop_duplicates([ucol, spec.unit_name])
-        twice = named[ucol][named[ucol].duplicated()]
-        if len(twice):
-            raise InputError(
-                f"lookup gives unit(s) more than one {spec.unit_name!r}: "
-                f"{format_codes(sorted(twice.unique()))}",
-                path=spec.lookup,
-                layer=unit,
-            )
-        names = named.set_index(ucol)[spec.unit_name].replace("", np.nan)
-        units["name"] = names.reindex(codes).to_numpy(dtype=object)
-    return units
-
-
-def _check_assigned(blocks: gpd.GeoDataFrame, unit: str, source: str) -> None:
-    missing = blocks[unit].isna().to_numpy()
-    if missing.any():
-        raise InputError(
-            f"{int(missing.sum())} block(s) have no {unit}: "
-            f"{format_codes(blocks['code'].to_numpy()[missing])}",
-            path=source,
-            layer=unit,
-        )
-
-
 def block_assignment(blocks: gpd.GeoDataFrame, units: gpd.GeoDataFrame, column: str) -> pd.Series:
     """Return the unit of each block (index: block code), from a column or by best fit.
 
@@ -260,7 +167,7 @@ def build_from_blocks(
 
     from localitygeo.geometry.unions import union_blocks
 
-    _check_assigned(blocks, column, source or layer)
+    check_assigned(blocks, column, source or layer)
     assigned = blocks[column].to_numpy(dtype=object)
     if isinstance(units, gpd.GeoDataFrame):
         attrs = pd.DataFrame(units.drop(columns=[units.geometry.name]))
@@ -392,8 +299,9 @@ def build_declared(
         spec = specs[key]
         blocks = out[spec.layer]
         own = key in out  # False: the layer is only a lookup (or a column), without a file
+        read = read_lookup(key, spec) if spec.lookup is not None else None  # once, for both uses
         if spec.lookup is not None:
-            blocks = assign_from_lookup(blocks, key, spec)
+            blocks = assign_from_lookup(blocks, key, spec, read)
             how = f"lookup {spec.lookup.name}"
         else:
             column = spec.column or key
@@ -409,7 +317,7 @@ def build_declared(
             blocks[key] = block_assignment(blocks, out.get(key), column).to_numpy()
             how = f"column '{column}'" if column in frames[spec.layer].columns else "best fit"
         out[spec.layer] = blocks
-        units = out[key] if own else units_of_lookup(blocks, key, spec)
+        units = out[key] if own else units_of_lookup(blocks, key, spec, read)
         out[key] = build_from_blocks(blocks, key, units, layer=key, source=source)
         notes.append(f"layer '{key}' built from {len(blocks)} '{spec.layer}' blocks ({how})")
     return out, built_from, notes
