@@ -48,10 +48,11 @@ def lookup(
     from localitygeo.io.outputs import check_outputs
 
     check_outputs({"-o": output}, files={"CHILD": child, "PARENT": parent})
+    target = None
     if crs is not None:  # before reading: a CRS that cannot measure fails at once
         from localitygeo.geometry.crs import parse_crs
 
-        parse_crs(crs, "--crs", projected=True)
+        target = parse_crs(crs, "--crs", projected=True)
 
     from localitygeo.profiling import stage
 
@@ -70,7 +71,7 @@ def lookup(
     with progress_callbacks() as (step, fraction), remembering():
         step("reading layers")
         # each layer is reprojected (and its validity checked) while the next is read
-        frames, _ = read_measurable(layers, crs=crs)
+        frames, _ = read_measurable(layers, crs=target)
         step("best fit")
         with stage("best fit"):
             table = best_fit(frames["child"], frames["parent"], progress=fraction)
