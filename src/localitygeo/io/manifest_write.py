@@ -263,11 +263,8 @@ def write_manifest(
         raise ManifestError("a boundary set needs at least one layer", path=target)
     if target.exists() and not overwrite:
         raise OutputError(f"{target} exists; pass overwrite=True (--overwrite) to replace it")
-    paths = {
-        f"layer {k}": v.get("path") if isinstance(v, Mapping) else v
-        for k, v in layers.items()
-        if isinstance(v.get("path") if isinstance(v, Mapping) else v, (str, os.PathLike))
-    }
+    sources = {k: v.get("path") if isinstance(v, Mapping) else v for k, v in layers.items()}
+    paths = {f"layer {k}": Path(f) for k, f in sources.items() if isinstance(f, (str, os.PathLike))}
     # folder=True: the manifest's folder may be missing (it is created with its parents)
     check_outputs({"the manifest": target}, files=paths, folder=True)
     rules = [(str(c), str(p)) for c, p in nesting]
