@@ -147,28 +147,39 @@ def working_crs(layer: gpd.GeoDataFrame) -> CRS:
         raise CRSError("the data have no CRS; set one before choosing a working CRS")
     if len(layer) == 0:
         raise CRSError("cannot choose a working CRS for an empty layer")
-    gb_w, gb_s, gb_e, gb_n = _GB_BOUNDS
+    grid = gb_grid_for(layer.crs, layer.geometry.total_bounds)
+    if grid is not None:
+        return grid
+    if not layer.crs.equals(CRS("OGC:CRS84")):
+        lon_lat = layer.geometry.to_crs("OGC:CRS84").total_bounds
+        if _in_gb(lon_lat):
+            return CRS(BRITISH_NATIONAL_GRID)
+    utm = layer.estimate_utm_crs()
+    return CRS(utm)
 
-    def in_gb(lon_lat: Any) -> bool:
-        west, south, east, north = (float(v) for v in lon_lat)
-        return west >= gb_w and south >= gb_s and east <= gb_e and north <= gb_n
 
-    crs84 = CRS("OGC:CRS84")
-    bounds = layer.geometry.total_bounds
-    if layer.crs.equals(crs84):
-        lon_lat = bounds
+def gb_grid_for(crs: CRS, bounds: np.ndarray) -> CRS | None:
+    """Return the British National Grid if data of box ``bounds`` in ``crs`` lie in GB, else None.
+
+    None also when the box alone cannot say (its corners do not transform):
+    then :func:`working_crs` reprojects the data to see.
+    """
+    from pyproj import CRS
+
+    if crs.equals(CRS("OGC:CRS84")):
+        box: Any = bounds
     else:
         # the data's box in lon/lat holds the data: within Great Britain, so are
         # they (reprojecting every coordinate, only to be sure, cost 0.75 s for
         # England's output areas)
-        box = _to_lon_lat_box(layer.crs, bounds)
-        if box is not None and in_gb(box):
-            return CRS(BRITISH_NATIONAL_GRID)
-        lon_lat = layer.geometry.to_crs(crs84).total_bounds
-    if in_gb(lon_lat):
-        return CRS(BRITISH_NATIONAL_GRID)
-    utm = layer.estimate_utm_crs()
-    return CRS(utm)
+        box = _to_lon_lat_box(crs, bounds)
+    return CRS(BRITISH_NATIONAL_GRID) if box is not None and _in_gb(box) else None
+
+
+def _in_gb(lon_lat: Any) -> bool:
+    gb_w, gb_s, gb_e, gb_n = _GB_BOUNDS
+    west, south, east, north = (float(v) for v in lon_lat)
+    return west >= gb_w and south >= gb_s and east <= gb_e and north <= gb_n
 
 
 def _to_lon_lat_box(crs: CRS, bounds: np.ndarray) -> tuple[float, ...] | None:

@@ -30,6 +30,7 @@ Z coordinates go through ``to_crs`` itself.
 
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -43,7 +44,9 @@ if TYPE_CHECKING:
     import geopandas as gpd
     from pyproj import CRS
 
-__all__ = ["to_crs", "transform_xy"]
+    from localitygeo.geometry.polygon_arrays import PolygonArrays
+
+__all__ = ["reproject_arrays", "to_crs", "transform_xy"]
 
 # Below this many coordinates one thread does it all (threads cost more than they save).
 _PARALLEL = 50_000
@@ -109,6 +112,35 @@ def reproject(geoms: np.ndarray, src: CRS, dst: CRS, *, threads: int | None = No
     with stage("reproject: blocks over threads"), ThreadPoolExecutor(workers) as pool:
         done = list(pool.map(lambda block: _reproject_block(block, src, dst, 1), blocks))
     return np.concatenate(done)
+
+
+def reproject_arrays(
+    arrays: PolygonArrays, src: CRS, dst: CRS, *, threads: int | None = None
+) -> np.ndarray:
+    """Return polygons decoded from WKB (:class:`PolygonArrays`) as geometries in ``dst``.
+
+    The geometries are built once, from the transformed coordinates: what
+    ``shapely.from_wkb`` followed by :func:`reproject` gives, bit for bit,
+    without the geometries in ``src``. Rows are cut into one block per
+    worker thread, as :func:`reproject` cuts them.
+    """
+    workers = _workers(threads)
+    total = len(arrays.xy)
+
+    def block(part: PolygonArrays) -> np.ndarray:
+        with stage("reproject: coordinates"):
+            new = transform_xy(part.xy, src, dst, threads=1 if workers > 1 else threads)
+        with stage("reproject: new geometries"):
+            return part.geometries(new)
+
+    if workers == 1 or total < 2 * _PARALLEL:
+        return block(arrays)
+    ends = arrays.ring_offsets[arrays.part_offsets[arrays.geom_offsets[1:]]]
+    cuts = np.searchsorted(ends, np.linspace(0, total, workers + 1)[1:-1], side="right")
+    edges = [0, *(int(c) for c in cuts), len(arrays)]
+    parts = [arrays.rows(lo, hi) for lo, hi in itertools.pairwise(edges) if hi > lo]
+    with stage("reproject: blocks over threads"), ThreadPoolExecutor(workers) as pool:
+        return np.concatenate(list(pool.map(block, parts)))
 
 
 def _reproject_block(geoms: np.ndarray, src: CRS, dst: CRS, threads: int | None) -> np.ndarray:

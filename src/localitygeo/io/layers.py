@@ -12,7 +12,6 @@ feature.
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ from localitygeo.errors import (
 from localitygeo.geometry.crs import parse_crs
 from localitygeo.io.coordinates import coordinate_problem, feature_bounds, raise_problem
 from localitygeo.io.file_types import describe, not_utf8, sniff, special
+from localitygeo.io.geoparquet import PARQUET_SUFFIXES, read_parquet
 from localitygeo.io.read_errors import (
     _FORMATS,
     _JSON_SUFFIXES,
@@ -37,7 +37,6 @@ from localitygeo.io.read_errors import (
     _check_geometry_types,
     _check_layer_exists,
     _describe_read_error,
-    _first_line,
     _what,
 )
 
@@ -47,8 +46,6 @@ if TYPE_CHECKING:
 
 __all__ = ["POLYGON_TYPES", "read_layer"]
 
-
-_PARQUET_SUFFIXES = {".parquet", ".geoparquet", ".pq"}
 
 Engine = Literal["pyogrio", "fiona"]
 
@@ -166,7 +163,29 @@ def _checked(
         )
     if len(gdf) == 0:
         raise InputError("the layer holds no features", path=p, layer=where)
-    gdf = _canonical_columns(gdf, code, name, p, where)
+    gdf = tidy_columns(gdf, code, name, columns, p, where, gdf.geometry.name)
+    _check_geometry_types(gdf, p, where)
+    gdf = _set_crs(gdf, assume_crs, p, where, check_crs)
+    if strict:
+        check_strict(gdf, p, where)
+    return gdf
+
+
+def tidy_columns(
+    gdf: pd.DataFrame,
+    code: str,
+    name: str | None,
+    columns: Sequence[str] | None,
+    p: Path,
+    where: str,
+    geom_col: str,
+) -> Any:
+    """Return a layer as read with :func:`read_layer`'s columns: code, name, ``columns``, geometry.
+
+    ``gdf`` is the layer as the file gave it; its geometry column ``geom_col``
+    may be a placeholder in a plain DataFrame (see :func:`_canonical_columns`).
+    """
+    gdf = _canonical_columns(gdf, code, name, p, where, geom_col)
     if columns is not None:
         keep = [
             "code",
@@ -174,10 +193,6 @@ def _checked(
             *(c for c in columns if c in gdf.columns and c not in ("code", "name")),
         ]
         gdf = gdf[[*dict.fromkeys(keep), "geometry"]]
-    _check_geometry_types(gdf, p, where)
-    gdf = _set_crs(gdf, assume_crs, p, where, check_crs)
-    if strict:
-        check_strict(gdf, p, where)
     return gdf
 
 
@@ -200,6 +215,26 @@ def check_strict(gdf: gpd.GeoDataFrame, path: str | Path | None, layer: str | No
     GeometryError
         Geometries are null or empty.
     """
+    check_codes(gdf, path, layer)
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    if empty.any():
+        codes = list(gdf.loc[empty.to_numpy(), "code"])
+        raise GeometryError(
+            f"{len(codes)} feature(s) have null or empty geometry: {format_codes(codes)}",
+            path=path,
+            layer=layer,
+            code=str(codes[0]),
+        )
+
+
+def check_codes(gdf: pd.DataFrame, path: str | Path | None, layer: str | None) -> None:
+    """Raise if a layer's ``code`` column has missing or repeated codes (``check_strict``'s half).
+
+    Raises
+    ------
+    InputError
+        Codes are missing or repeated.
+    """
     missing = gdf["code"].isna()
     if missing.any():
         rows = list(gdf.index[missing.to_numpy()][:5])
@@ -212,15 +247,6 @@ def check_strict(gdf: gpd.GeoDataFrame, path: str | Path | None, layer: str | No
         raise InputError(
             f"duplicate codes: {format_codes(codes)}", path=path, layer=layer, code=codes[0]
         )
-    empty = gdf.geometry.isna() | gdf.geometry.is_empty
-    if empty.any():
-        codes = list(gdf.loc[empty.to_numpy(), "code"])
-        raise GeometryError(
-            f"{len(codes)} feature(s) have null or empty geometry: {format_codes(codes)}",
-            path=path,
-            layer=layer,
-            code=str(codes[0]),
-        )
 
 
 def _wanted(code: str, name: str | None, columns: Sequence[str] | None) -> list[str] | None:
@@ -228,28 +254,6 @@ def _wanted(code: str, name: str | None, columns: Sequence[str] | None) -> list[
     if columns is None:
         return None
     return list(dict.fromkeys([code, *([name] if name else []), *columns]))
-
-
-def _parquet_columns(p: Path, wanted: list[str] | None) -> list[str] | None:
-    """Return the columns of GeoParquet file ``p`` to read: ``wanted`` and its geometry.
-
-    None (read everything) when all are wanted, when a wanted column is not
-    in the file (reading it whole gives the message that lists the columns)
-    or when the file's schema cannot be read (reading it gives the error).
-    """
-    if wanted is None:
-        return None
-    import pyarrow.parquet as pq
-
-    try:
-        schema = pq.read_schema(p)
-        meta = json.loads((schema.metadata or {}).get(b"geo", b"{}"))
-    except Exception:
-        return None
-    geometry = [str(c) for c in meta.get("columns", {})] if isinstance(meta, dict) else []
-    if not geometry or any(c not in schema.names for c in wanted):
-        return None
-    return list(dict.fromkeys([*wanted, *geometry]))
 
 
 def _read_raw(
@@ -276,15 +280,10 @@ def _read_raw(
     kind = sniff(p) if p.is_file() else "folder"
     if kind == "empty":
         raise InputError("the file is empty (0 bytes)", path=p, layer=where)
-    if kind == "parquet" or p.suffix.lower() in _PARQUET_SUFFIXES:
+    if kind == "parquet" or p.suffix.lower() in PARQUET_SUFFIXES:
         if kind != "parquet":
             raise InputError(f"is {describe(kind)}, not a GeoParquet file", path=p, layer=where)
-        try:
-            return gpd.read_parquet(p, columns=_parquet_columns(p, wanted)), kind
-        except (ValueError, OSError, TypeError) as exc:
-            raise InputError(
-                f"not a readable GeoParquet file ({_first_line(exc)})", path=p, layer=where
-            ) from exc
+        return read_parquet(p, wanted, where), kind
     if p.suffix.lower() in _JSON_SUFFIXES and kind in ("text", "legacy-text"):
         # pyogrio refuses text that is not UTF-8, fiona reads it as missing
         # values: check the whole file for fiona, the head for both.
@@ -346,9 +345,15 @@ def _set_crs(
 
 
 def _canonical_columns(
-    gdf: gpd.GeoDataFrame, code: str, name: str | None, p: Path, where: str
-) -> gpd.GeoDataFrame:
-    geom_col = gdf.geometry.name
+    gdf: pd.DataFrame, code: str, name: str | None, p: Path, where: str, geom_col: str
+) -> pd.DataFrame:
+    """Return ``gdf`` with ``code`` and ``name`` in front and its geometry called ``geometry``.
+
+    ``gdf`` may be a plain DataFrame whose column ``geom_col`` only holds the
+    geometry's place (a layer still being decoded).
+    """
+    import geopandas as gpd
+
     attrs = [str(c) for c in gdf.columns if c != geom_col]
     for role, col in (("code", code), ("name", name)):
         if col is not None and col not in gdf.columns:
@@ -379,5 +384,8 @@ def _canonical_columns(
         names.astype(object).where(names.notna(), None) if names is not None else None,
     )
     if geom_col != "geometry":
-        out = out.rename_geometry("geometry")
+        if isinstance(out, gpd.GeoDataFrame):
+            out = out.rename_geometry("geometry")
+        else:
+            out = out.rename(columns={geom_col: "geometry"})
     return out.reset_index(drop=True)

@@ -319,7 +319,7 @@ def _read_layers(
     the error is the first layer's, as it would be one after the other.
     """
     from localitygeo.io.coordinates import check_coordinates
-    from localitygeo.io.layers import read_layer
+    from localitygeo.io.geoparquet import DecodedLayer, read_decoded
     from localitygeo.io.measurable import read_beside
 
     layers = {k: ls for k, ls in spec["layers"].items() if ls.path is not None}
@@ -328,12 +328,12 @@ def _read_layers(
         order.sort(key=lambda k: -_file_size(layers[k].path))
     read_notes: dict[str, list[str]] = {}
 
-    def one(key: str) -> gpd.GeoDataFrame:
+    def one(key: str) -> gpd.GeoDataFrame | DecodedLayer:
         ls = layers[key]
         # what reading did (a file's CRS label corrected by crs_in) goes in the notes
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always", LocalityGeoWarning)
-            gdf = read_layer(
+            gdf = read_decoded(
                 ls.path,
                 code=ls.code,
                 name=ls.name,

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pyproj import CRS
 
     from localitygeo.geometry.validity import ValidityMemo
+    from localitygeo.io.geoparquet import DecodedLayer
 
 __all__ = ["read_beside", "read_measurable"]
 
@@ -71,12 +72,12 @@ def read_measurable(
     when this returns; the memo waits for it when asked.
     """
     from localitygeo.geometry.crs import parse_crs
-    from localitygeo.io.layers import read_layer
+    from localitygeo.io.geoparquet import read_decoded
 
     target = None if crs is None else parse_crs(crs, projected=True)
 
-    def read(name: str) -> gpd.GeoDataFrame:
-        return read_layer(**layers[name])
+    def read(name: str) -> gpd.GeoDataFrame | DecodedLayer:
+        return read_decoded(**layers[name])
 
     frames, target, _ = read_beside(list(layers), read, target, threads=threads)
     return frames, target
@@ -84,7 +85,7 @@ def read_measurable(
 
 def read_beside(
     order: Sequence[str],
-    read: Callable[[str], gpd.GeoDataFrame],
+    read: Callable[[str], gpd.GeoDataFrame | DecodedLayer],
     crs: CRS | None,
     *,
     threads: int | None = None,
@@ -94,7 +95,9 @@ def read_beside(
     """Read layers in ``order``, each reprojected to ``crs`` in a worker while the next is read.
 
     What :func:`read_measurable` and :func:`~localitygeo.io.manifest.read_boundaries`
-    share. ``read(name)`` reads one layer; without ``crs`` the first layer's
+    share. ``read(name)`` reads one layer (a GeoDataFrame, or a
+    :class:`~localitygeo.io.geoparquet.DecodedLayer` whose geometries are
+    built once, in ``crs``, in the worker); without ``crs`` the first layer's
     data choose it. ``check(name, frame)`` is called on each reprojected
     layer, in its worker. If a read fails, the reprojections not yet started
     are cancelled and ``on_read_error()`` is called (to raise another error
@@ -110,6 +113,7 @@ def read_beside(
     """
     from localitygeo.geometry.crs import working_crs
     from localitygeo.geometry.validity import current
+    from localitygeo.io.geoparquet import DecodedLayer
     from localitygeo.profiling import stage
 
     target = crs
@@ -123,7 +127,8 @@ def read_beside(
                 with stage(f"read {name}"):
                     gdf = read(name)
                 if target is None:
-                    target = working_crs(gdf)
+                    decoded = isinstance(gdf, DecodedLayer)
+                    target = gdf.working_crs() if decoded else working_crs(gdf)
                 read_in[name] = gdf.crs
                 jobs[name] = pool.submit(_moved, name, gdf, target, threads, memo, pool, check)
         except BaseException:
@@ -143,7 +148,7 @@ def read_beside(
 
 def _moved(
     name: str,
-    gdf: gpd.GeoDataFrame,
+    gdf: gpd.GeoDataFrame | DecodedLayer,
     target: CRS,
     threads: int | None,
     memo: ValidityMemo | None,
@@ -152,9 +157,15 @@ def _moved(
 ) -> gpd.GeoDataFrame:
     """Reproject one layer (in a worker); have its validity checked next, if remembered."""
     from localitygeo.geometry.projection import to_crs
+    from localitygeo.io.geoparquet import DecodedLayer
     from localitygeo.profiling import stage
 
-    if gdf.crs is not None and gdf.crs.equals(target):
+    if isinstance(gdf, DecodedLayer):
+        with stage(f"reproject {name}"):
+            out = gdf.placed(target, threads=threads)
+        if check is not None and not gdf.crs.equals(target):
+            check(name, out)
+    elif gdf.crs is not None and gdf.crs.equals(target):
         out = gdf
     else:
         with stage(f"reproject {name}"):
