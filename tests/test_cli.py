@@ -199,3 +199,18 @@ def test_lookup_bad_column_exit_2(tmp_path):
     assert res.returncode == 2
     assert "no code column 'X'" in res.stderr and "code, name" in res.stderr
     assert not out.exists(), "nothing is written on failure"
+
+
+def test_the_program_ends_at_once_yet_says_everything(tmp_path):
+    """``cli.run`` ends the process with ``os._exit``: stdout must be whole, codes kept."""
+    example = Path(__file__).resolve().parents[1] / "boundaries" / "example-city"
+    args = ["lookup", example / "small_areas.geojson", example / "wards.geojson"]
+    args += ["--child-code", "code", "--parent-code", "code"]
+    res = run(*args)
+    assert res.returncode == 0, res.stderr
+    assert run(*args, "-o", tmp_path / "out.csv").returncode == 0
+    assert res.stdout == (tmp_path / "out.csv").read_text(encoding="utf-8")
+    assert res.stdout.count("\n") > 100  # the example's small areas, every line flushed
+    for module in ([sys.executable, "-m", "localitygeo"], [str(EXE)]):
+        bad = subprocess.run([*module, "lookup", "nope.geojson", "x"], capture_output=True)
+        assert bad.returncode == 2 and bad.stderr.decode().startswith("localitygeo: error:")

@@ -1,7 +1,5 @@
 """Allow ``python -m localitygeo``."""
 
-import sys
+from localitygeo.cli import run
 
-from localitygeo.cli import main
-
-sys.exit(main())
+run()
